@@ -1,0 +1,228 @@
+"""The required core of the op interface, written once over a NumPy-compatible array module.
+
+NumPy and CuPy share this code: only the module object ``xp`` differs. Backend-specific
+speed-ups live in the subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lucid._dtype import ALL_DTYPES, DType
+from lucid.backends import Backend
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True when ``index`` uses only ints, slices, Ellipsis and None (no repeated targets)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class ArrayModuleBackend(Backend):
+    """Backend over any module with NumPy's API (``numpy``, ``cupy``)."""
+
+    xp: Any = None
+
+    def __init__(self) -> None:
+        xp = self.xp
+        self._native = {name: xp.dtype(name) for name in ALL_DTYPES}
+        self._lucid = {v: ALL_DTYPES[k] for k, v in self._native.items()}
+        self._rng = xp.random.default_rng()
+        self._ndarray = xp.ndarray
+
+    # dtypes and host transfer
+    def native_dtype(self, dtype: DType) -> Any:
+        return self._native[dtype.name]
+
+    def dtype_of(self, a: Any) -> DType:
+        try:
+            return self._lucid[a.dtype]
+        except KeyError:
+            raise TypeError(f"unsupported array dtype {a.dtype}; expected one of "
+                            f"{sorted(ALL_DTYPES)}") from None
+
+    def asarray(self, data: Any, dtype: DType | None = None) -> Any:
+        return self.xp.asarray(data, dtype=None if dtype is None else self._native[dtype.name])
+
+    def to_numpy(self, a: Any) -> Any:
+        return a
+
+    def shape(self, a: Any) -> tuple[int, ...]:
+        return a.shape
+
+    def astype(self, a: Any, dtype: DType) -> Any:
+        return a.astype(self._native[dtype.name], copy=False)
+
+    def is_native(self, a: Any) -> bool:
+        return isinstance(a, self._ndarray)
+
+    # creation and random numbers
+    def zeros(self, shape, dtype):
+        return self.xp.zeros(shape, dtype=self._native[dtype.name])
+
+    def ones(self, shape, dtype):
+        return self.xp.ones(shape, dtype=self._native[dtype.name])
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(shape, value, dtype=self._native[dtype.name])
+
+    def arange(self, start, stop, step, dtype):
+        return self.xp.arange(start, stop, step, dtype=self._native[dtype.name])
+
+    def seed(self, seed: int) -> None:
+        self._rng = self.xp.random.default_rng(seed)
+
+    def random_normal(self, shape, dtype):
+        native = self._native[dtype.name]
+        if dtype.name in ("float32", "float64"):
+            return self._rng.standard_normal(shape, dtype=native)
+        return self._rng.standard_normal(shape).astype(native)
+
+    def random_uniform(self, shape, low, high, dtype):
+        native = self._native[dtype.name]
+        u = self._rng.random(shape, dtype=native) if dtype.name in ("float32", "float64") \
+            else self._rng.random(shape).astype(native)
+        if low != 0.0 or high != 1.0:
+            u = u * (high - low) + low
+        return u.astype(native, copy=False)
+
+    # elementwise
+    def add(self, a, b):
+        return self.xp.add(a, b)
+
+    def subtract(self, a, b):
+        return self.xp.subtract(a, b)
+
+    def multiply(self, a, b):
+        return self.xp.multiply(a, b)
+
+    def divide(self, a, b):
+        return self.xp.true_divide(a, b)
+
+    def power(self, a, b):
+        return self.xp.power(a, b)
+
+    def negative(self, a):
+        return self.xp.negative(a)
+
+    def exp(self, a):
+        return self.xp.exp(a)
+
+    def log(self, a):
+        return self.xp.log(a)
+
+    def sqrt(self, a):
+        return self.xp.sqrt(a)
+
+    def abs(self, a):
+        return self.xp.abs(a)
+
+    def tanh(self, a):
+        return self.xp.tanh(a)
+
+    def sign(self, a):
+        return self.xp.sign(a)
+
+    def maximum(self, a, b):
+        return self.xp.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.xp.minimum(a, b)
+
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    def equal(self, a, b):
+        return self.xp.equal(a, b)
+
+    def not_equal(self, a, b):
+        return self.xp.not_equal(a, b)
+
+    def less(self, a, b):
+        return self.xp.less(a, b)
+
+    def less_equal(self, a, b):
+        return self.xp.less_equal(a, b)
+
+    def greater(self, a, b):
+        return self.xp.greater(a, b)
+
+    def greater_equal(self, a, b):
+        return self.xp.greater_equal(a, b)
+
+    def logical_and(self, a, b):
+        return self.xp.logical_and(a, b)
+
+    def logical_or(self, a, b):
+        return self.xp.logical_or(a, b)
+
+    def logical_not(self, a):
+        return self.xp.logical_not(a)
+
+    def clip(self, a, low, high):
+        return self.xp.clip(a, low, high)
+
+    def relu(self, a):
+        return self.xp.maximum(a, 0)
+
+    # reductions
+    def sum(self, a, axis, keepdims):
+        return self.xp.sum(a, axis=axis, keepdims=keepdims)
+
+    def mean(self, a, axis, keepdims):
+        return self.xp.mean(a, axis=axis, keepdims=keepdims)
+
+    def max(self, a, axis, keepdims):
+        return self.xp.max(a, axis=axis, keepdims=keepdims)
+
+    def min(self, a, axis, keepdims):
+        return self.xp.min(a, axis=axis, keepdims=keepdims)
+
+    def argmax(self, a, axis, keepdims):
+        out = self.xp.argmax(a, axis=axis)
+        if keepdims:
+            out = self.xp.expand_dims(out, axis) if axis is not None else out.reshape((1,) * a.ndim)
+        return out.astype(self.xp.int64, copy=False)
+
+    def argmin(self, a, axis, keepdims):
+        out = self.xp.argmin(a, axis=axis)
+        if keepdims:
+            out = self.xp.expand_dims(out, axis) if axis is not None else out.reshape((1,) * a.ndim)
+        return out.astype(self.xp.int64, copy=False)
+
+    # shape
+    def reshape(self, a, shape):
+        return a.reshape(shape)
+
+    def transpose(self, a, axes: Sequence[int]):
+        return a.transpose(tuple(axes))
+
+    def broadcast_to(self, a, shape):
+        return self.xp.broadcast_to(a, shape)
+
+    def concatenate(self, arrays, axis):
+        return self.xp.concatenate(list(arrays), axis=axis)
+
+    def stack(self, arrays, axis):
+        return self.xp.stack(list(arrays), axis=axis)
+
+    def pad(self, a, pad_width, value):
+        return self.xp.pad(a, tuple(tuple(p) for p in pad_width), constant_values=value)
+
+    # indexing
+    def getitem(self, a, index):
+        return a[index]
+
+    def scatter_add(self, a, index, values):
+        if _is_basic_index(index) or (
+            isinstance(index, self._ndarray) and index.dtype == self.xp.bool_
+        ):
+            a[index] += values
+        else:
+            self.xp.add.at(a, index, values)
+        return a
+
+    # linear algebra
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)

@@ -1,0 +1,96 @@
+"""lucid: a small, readable deep-learning library with pluggable array backends.
+
+``import lucid`` loads no backend: the first tensor created loads the selected one
+(NumPy unless ``LUCID_BACKEND``, :func:`lucid.backends.set_backend` or
+:func:`lucid.backends.use_backend` say otherwise).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import backends
+from ._creation import (
+    arange,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    uniform,
+    zeros,
+    zeros_like,
+)
+from ._dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
+from ._ops import (
+    abs,
+    argmax,
+    argmin,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    pad,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from ._tensor import Tensor
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import get_backend, set_backend, use_backend
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = {"nn", "optim", "models", "data", "cli", "checkpoint", "autograd", "testing",
+                    "transforms", "convert"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lucid' has no attribute {name!r}")
+
+
+__all__ = [
+    "DType", "Tensor", "abs", "arange", "argmax", "argmin", "backends", "bool_", "broadcast_to",
+    "cat", "clamp", "clip", "concatenate", "enable_grad", "exp", "flatten", "float16",
+    "float32", "float64", "from_numpy", "full", "full_like", "get_backend", "int32", "int64",
+    "is_grad_enabled", "linspace", "log", "log_softmax", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "pad", "permute",
+    "pow", "rand", "rand_like", "randint", "randn", "randn_like", "relu", "reshape",
+    "set_backend", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum",
+    "tanh", "tensor", "transpose", "uint8", "unsqueeze", "use_backend", "var", "where", "zeros",
+    "zeros_like",
+]

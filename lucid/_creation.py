@@ -1,0 +1,177 @@
+"""Functions that create tensors on the current (or a named) backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtype
+from ._tensor import Tensor
+from .backends import Backend, get_backend
+from .backends.registry import current_backend, seed_all
+
+
+def _backend(backend: str | Backend | None) -> Backend:
+    return current_backend() if backend is None else get_backend(backend)
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    out = tuple(int(s) for s in shape)
+    if any(s < 0 for s in out):
+        raise ValueError(f"negative dimension in shape {out}")
+    return out
+
+
+def _float_dtype(dtype: Any) -> _dtype.DType:
+    return _dtype.default_float if dtype is None else _dtype.get_dtype(dtype)
+
+
+def _leaf(data: Any, b: Backend, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(data, b)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
+           backend: str | Backend | None = None) -> Tensor:
+    """Create a tensor from Python data, a NumPy array or another tensor (always a copy)."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+        out = data.to(backend) if backend is not None else data
+        out = Tensor._wrap(out.backend.add(out.data, 0) if dtype is None
+                           else out.backend.astype(out.data, _dtype.get_dtype(dtype)), out.backend)
+        return out.requires_grad_(True) if requires_grad else out
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+          backend: str | Backend | None = None) -> Tensor:
+    """A tensor of zeros; ``shape`` as varargs or one tuple."""
+    b = _backend(backend)
+    return _leaf(b.zeros(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+         backend: str | Backend | None = None) -> Tensor:
+    """A tensor of ones."""
+    b = _backend(backend)
+    return _leaf(b.ones(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
+         backend: str | Backend | None = None) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    b = _backend(backend)
+    if dtype is None:
+        dtype = (_dtype.bool_ if isinstance(fill_value, bool) else
+                 _dtype.int64 if isinstance(fill_value, int) else _dtype.default_float)
+    shp = _shape((shape,)) if not isinstance(shape, int) else (shape,)
+    return _leaf(b.full(shp, fill_value, _dtype.get_dtype(dtype)), b, requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False, backend: str | Backend | None = None) -> Tensor:
+    """Evenly spaced values in ``[start, stop)`` (int64 for int arguments, else float32)."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, stop, step))
+        dtype = _dtype.int64 if ints else _dtype.default_float
+    b = _backend(backend)
+    return _leaf(b.arange(start, stop, step, _dtype.get_dtype(dtype)), b, requires_grad)
+
+
+def linspace(start: float, stop: float, num: int, dtype: Any = None,
+             backend: str | Backend | None = None) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    b = _backend(backend)
+    dt = _float_dtype(dtype)
+    if num == 1:
+        return Tensor._wrap(b.full((1,), start, dt), b)
+    step = (stop - start) / (num - 1)
+    data = b.add(b.multiply(b.arange(0, num, 1, dt), step), start)
+    return Tensor._wrap(data, b)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+          backend: str | Backend | None = None) -> Tensor:
+    """Standard-normal samples from the backend's seeded generator."""
+    b = _backend(backend)
+    return _leaf(b.random_normal(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+         backend: str | Backend | None = None) -> Tensor:
+    """Uniform samples in ``[0, 1)``."""
+    b = _backend(backend)
+    return _leaf(b.random_uniform(_shape(shape), 0.0, 1.0, _float_dtype(dtype)), b,
+                 requires_grad)
+
+
+def uniform(*shape: Any, low: float = 0.0, high: float = 1.0, dtype: Any = None,
+            backend: str | Backend | None = None) -> Tensor:
+    """Uniform samples in ``[low, high)``."""
+    b = _backend(backend)
+    return Tensor._wrap(b.random_uniform(_shape(shape), low, high, _float_dtype(dtype)), b)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
+            backend: str | Backend | None = None) -> Tensor:
+    """Random integers in ``[low, high)``."""
+    if high is None:
+        low, high = 0, low
+    b = _backend(backend)
+    shp = _shape((size,)) if not isinstance(size, int) else (size,)
+    u = b.random_uniform(shp, 0.0, 1.0, _dtype.float64)
+    ints = b.astype(b.add(b.multiply(u, high - low), low), _dtype.int64)
+    return Tensor._wrap(b.astype(ints, _dtype.get_dtype(dtype or _dtype.int64)), b)
+
+
+def _like(x: Tensor, dtype: Any, backend: Any) -> tuple[Backend, _dtype.DType]:
+    b = x.backend if backend is None else get_backend(backend)
+    return b, x.dtype if dtype is None else _dtype.get_dtype(dtype)
+
+
+def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False,
+               backend: Any = None) -> Tensor:
+    """Zeros with the shape (and by default dtype and backend) of ``x``."""
+    b, dt = _like(x, dtype, backend)
+    return _leaf(b.zeros(x.shape, dt), b, requires_grad)
+
+
+def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False,
+              backend: Any = None) -> Tensor:
+    """Ones with the shape of ``x``."""
+    b, dt = _like(x, dtype, backend)
+    return _leaf(b.ones(x.shape, dt), b, requires_grad)
+
+
+def full_like(x: Tensor, fill_value: float, dtype: Any = None, backend: Any = None) -> Tensor:
+    """``fill_value`` with the shape of ``x``."""
+    b, dt = _like(x, dtype, backend)
+    return Tensor._wrap(b.full(x.shape, fill_value, dt), b)
+
+
+def randn_like(x: Tensor, dtype: Any = None, backend: Any = None) -> Tensor:
+    """Standard-normal samples with the shape of ``x``."""
+    b, dt = _like(x, dtype, backend)
+    return Tensor._wrap(b.random_normal(x.shape, dt), b)
+
+
+def rand_like(x: Tensor, dtype: Any = None, backend: Any = None) -> Tensor:
+    """Uniform samples with the shape of ``x``."""
+    b, dt = _like(x, dtype, backend)
+    return Tensor._wrap(b.random_uniform(x.shape, 0.0, 1.0, dt), b)
+
+
+def from_numpy(array: Any, backend: str | Backend | None = None) -> Tensor:
+    """Wrap a NumPy array (shared memory on the NumPy backend, copied elsewhere)."""
+    b = _backend(backend)
+    return Tensor._wrap(b.asarray(array), b)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generators of every backend, loaded now or later."""
+    seed_all(int(seed))

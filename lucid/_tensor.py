@@ -1,0 +1,450 @@
+"""``lucid.Tensor``: one backend's native array plus what autograd needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtype
+from .autograd.engine import Node
+from .autograd.engine import backward as _run_backward
+from .backends import Backend, get_backend
+from .backends.registry import current_backend
+
+
+class Tensor:
+    """An n-dimensional array on one backend, optionally recording operations for autograd."""
+
+    __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
+                 "__weakref__")
+    __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
+                 backend: str | Backend | None = None) -> None:
+        b = current_backend() if backend is None else get_backend(backend)
+        if isinstance(data, Tensor):
+            if data.backend is not b:
+                data = data.to(b)
+            arr = data.data
+            if dtype is not None:
+                arr = b.astype(arr, _dtype.get_dtype(dtype))
+        else:
+            arr = _to_native(b, data, dtype)
+        self.data = arr
+        self.backend = b
+        self.grad: Tensor | None = None
+        self._node: Node | None = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data: Any, backend: Backend, node: Node | None = None) -> Tensor:
+        """Fast internal constructor around an existing native array."""
+        t = object.__new__(cls)
+        t.data = data
+        t.backend = backend
+        t.grad = None
+        t._node = node
+        t._retains_grad = False
+        t.requires_grad = node is not None
+        return t
+
+    # ------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The tensor's shape as a tuple of ints."""
+        return tuple(self.backend.shape(self.data))
+
+    @property
+    def dtype(self) -> _dtype.DType:
+        """The tensor's lucid dtype."""
+        return self.backend.dtype_of(self.data)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.backend.shape(self.data))
+
+    @property
+    def size(self) -> int:
+        """Number of elements (an int, like NumPy's ``size``)."""
+        n = 1
+        for s in self.backend.shape(self.data):
+            n *= s
+        return n
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self.size
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded operation."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The recorded operation that produced this tensor, or None for leaves."""
+        return self._node
+
+    @property
+    def device(self) -> str:
+        """The name of the backend holding this tensor."""
+        return self.backend.name
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed."""
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    # ------------------------------------------------------------ conversion
+    def numpy(self) -> Any:
+        """Return the values as a host ``numpy.ndarray`` (shares memory on the NumPy backend)."""
+        if self.requires_grad:
+            return self.backend.to_numpy(self.detach().data)
+        return self.backend.to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        arr = self.backend.to_numpy(self.data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def item(self) -> Any:
+        """Return the single value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.backend.to_numpy(self.data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Return the values as (nested) Python lists."""
+        return self.backend.to_numpy(self.data).tolist()
+
+    def to(self, target: Any = None, dtype: Any = None) -> Tensor:
+        """Return this tensor on another backend and/or dtype (``t.to("cupy")``, ``t.to(float64)``)."""
+        if target is not None and dtype is None and _is_dtype_like(target):
+            target, dtype = None, target
+        out = self
+        if target is not None:
+            b = get_backend(target)
+            if b is not self.backend:
+                out = _ops.to_backend(out, b)
+        if dtype is not None:
+            out = _ops.astype(out, _dtype.get_dtype(dtype))
+        return out
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Return a copy converted to ``dtype`` (differentiable between float dtypes)."""
+        return _ops.astype(self, _dtype.get_dtype(dtype))
+
+    def float(self) -> Tensor:
+        """Convert to float32."""
+        return self.astype(_dtype.float32)
+
+    def double(self) -> Tensor:
+        """Convert to float64."""
+        return self.astype(_dtype.float64)
+
+    def long(self) -> Tensor:
+        """Convert to int64."""
+        return self.astype(_dtype.int64)
+
+    # -------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether gradients are accumulated into this leaf tensor; returns self."""
+        if requires_grad and not self.dtype.is_floating:
+            raise TypeError(f"only floating-point tensors can require grad, got {self.dtype}")
+        if not requires_grad and self._node is not None:
+            raise RuntimeError("cannot turn off requires_grad on a non-leaf tensor; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing the data but cut from the graph."""
+        return Tensor._wrap(self.data, self.backend)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Compute gradients of this tensor with respect to the graph's leaves."""
+        _run_backward(self, gradient, retain_graph)
+
+    def clone(self) -> Tensor:
+        """Return a differentiable copy."""
+        return _ops.mul(self, 1)
+
+    # ----------------------------------------------------------------- repr
+    def __repr__(self) -> str:
+        import numpy as np  # only for printing
+
+        body = np.array2string(np.asarray(self.backend.to_numpy(self.data)), separator=", ",
+                               prefix="tensor(", precision=4)
+        extras = []
+        if self.backend.name != "numpy":
+            extras.append(f"backend={self.backend.name!r}")
+        if self.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_):
+            extras.append(f"dtype={self.dtype!r}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating or self.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, o):
+        return _ops.add(self, o)
+
+    def __radd__(self, o):
+        return _ops.add(o, self)
+
+    def __sub__(self, o):
+        return _ops.sub(self, o)
+
+    def __rsub__(self, o):
+        return _ops.sub(o, self)
+
+    def __mul__(self, o):
+        return _ops.mul(self, o)
+
+    def __rmul__(self, o):
+        return _ops.mul(o, self)
+
+    def __truediv__(self, o):
+        return _ops.div(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops.div(o, self)
+
+    def __pow__(self, o):
+        return _ops.pow(self, o)
+
+    def __rpow__(self, o):
+        return _ops.pow(o, self)
+
+    def __matmul__(self, o):
+        return _ops.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _ops.matmul(o, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __eq__(self, o):  # type: ignore[override]
+        return _ops.eq(self, o)
+
+    def __ne__(self, o):  # type: ignore[override]
+        return _ops.ne(self, o)
+
+    def __lt__(self, o):
+        return _ops.lt(self, o)
+
+    def __le__(self, o):
+        return _ops.le(self, o)
+
+    def __gt__(self, o):
+        return _ops.gt(self, o)
+
+    def __ge__(self, o):
+        return _ops.ge(self, o)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, o):
+        return _ops.logical_and(self, o)
+
+    def __or__(self, o):
+        return _ops.logical_or(self, o)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # ---------------------------------------------------- methods (see lucid._ops)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Sum over ``axis`` (all when None)."""
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Mean over ``axis`` (all when None)."""
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, keepdims=False, *, unbiased=False, dim=None, keepdim=None):
+        """Variance over ``axis`` (biased unless ``unbiased``)."""
+        return _ops.var(self, axis, keepdims, unbiased=unbiased, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Maximum over ``axis`` (all when None)."""
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Minimum over ``axis`` (all when None)."""
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the maxima along ``axis``."""
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the minima along ``axis``."""
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def any(self) -> bool:
+        """True when any element is non-zero."""
+        return bool(self.backend.to_numpy(self.data).any())
+
+    def all(self) -> bool:
+        """True when every element is non-zero."""
+        return bool(self.backend.to_numpy(self.data).all())
+
+    def reshape(self, *shape):
+        """Return the tensor with a new shape (varargs or one tuple; one entry may be -1)."""
+        return _ops.reshape(self, shape)
+
+    view = reshape
+
+    def transpose(self, *axes):
+        """Permute axes (no args: reverse; two ints: swap them, like PyTorch)."""
+        return _ops.transpose(self, *axes)
+
+    def permute(self, *axes):
+        """Permute axes into the given order."""
+        return _ops.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
+                            else axes)
+
+    def squeeze(self, axis=None):
+        """Remove axes of length one."""
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        """Insert an axis of length one."""
+        return _ops.unsqueeze(self, axis)
+
+    def flatten(self, start_axis=0, end_axis=-1):
+        """Flatten axes ``start_axis..end_axis`` into one."""
+        return _ops.flatten(self, start_axis, end_axis)
+
+    def expand(self, *shape):
+        """Broadcast to a larger shape (-1 keeps a size)."""
+        return _ops.broadcast_to(self, shape)
+
+    def broadcast_to(self, *shape):
+        """Broadcast to ``shape``."""
+        return _ops.broadcast_to(self, shape)
+
+    def exp(self):
+        """Elementwise exponential."""
+        return _ops.exp(self)
+
+    def log(self):
+        """Elementwise natural logarithm."""
+        return _ops.log(self)
+
+    def sqrt(self):
+        """Elementwise square root."""
+        return _ops.sqrt(self)
+
+    def abs(self):
+        """Elementwise absolute value."""
+        return _ops.abs(self)
+
+    def tanh(self):
+        """Elementwise tanh."""
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        """Elementwise logistic sigmoid."""
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        """Elementwise ``max(x, 0)``."""
+        return _ops.relu(self)
+
+    def clip(self, min=None, max=None):
+        """Clamp values into ``[min, max]``."""
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def pow(self, exponent):
+        """Elementwise power."""
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other):
+        """Matrix product."""
+        return _ops.matmul(self, other)
+
+    def softmax(self, axis=-1):
+        """Softmax along ``axis``."""
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        """Log-softmax along ``axis``."""
+        return _ops.log_softmax(self, axis)
+
+
+def _is_dtype_like(x: Any) -> bool:
+    if isinstance(x, _dtype.DType):
+        return True
+    if isinstance(x, str):
+        return x in _dtype.ALL_DTYPES
+    return x in (float, int, bool) or hasattr(x, "itemsize") and hasattr(x, "kind")
+
+
+def _to_native(b: Backend, data: Any, dtype: Any) -> Any:
+    """Convert user data (scalars, lists, NumPy or native arrays) to a native array."""
+    if dtype is not None:
+        return b.asarray(data, _dtype.get_dtype(dtype))
+    from_python = isinstance(data, (int, float, bool, list, tuple))
+    arr = b.asarray(data)
+    if from_python:
+        dt = b.dtype_of(arr)
+        if dt == _dtype.float64:  # Python floats become the default float dtype
+            arr = b.astype(arr, _dtype.default_float)
+        elif dt == _dtype.int32:  # platform ints become int64 everywhere
+            arr = b.astype(arr, _dtype.int64)
+    return arr
+
+
+from . import _ops  # noqa: E402  (the ops module needs Tensor defined first)
