@@ -1,5 +1,21 @@
-"""Neural-network building blocks."""
+"""Neural-network building blocks: ``Module``, layers, containers, initialisers, losses."""
 
-from . import functional
+from . import functional, init
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d, ConvBNReLU2d
+from .linear import Dropout, Flatten, Identity, Linear
+from .loss import CrossEntropyLoss, MSELoss
+from .module import Module, Parameter, StateDictError
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
-__all__ = ["functional"]
+# LEAD: add `from .selective_kernel import SelectiveKernel` here and "SelectiveKernel" below
+# once lucid/nn/selective_kernel.py exists.
+
+__all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvBNReLU2d",
+    "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "StateDictError", "Tanh", "functional", "init",
+]

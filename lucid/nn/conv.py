@@ -1,0 +1,138 @@
+"""Convolution layers: ``Conv2d`` and the fused ``ConvBNReLU2d`` block."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import _creation
+from .._tensor import Tensor
+from . import functional as F
+from . import init
+from .activation import ReLU
+from .functional import _pair
+from .linear import Identity
+from .module import Module, Parameter
+from .normalization import BatchNorm2d
+
+
+def _positive_int(value: Any, name: str, owner: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+def _positive_pair(value: Any, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
+    pair = _pair(value, name)
+    if any(v < minimum for v in pair):
+        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
+    return pair
+
+
+class Conv2d(Module):
+    """2-D convolution over ``(N, C, H, W)`` input with a ``(out, in/groups, kh, kw)`` weight.
+
+    ``padding`` is an int, an ``(h, w)`` pair, ``"valid"`` (no padding) or ``"same"``
+    (output as large as the input; stride 1 only).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__()
+        name = "Conv2d"
+        self.in_channels = _positive_int(in_channels, "in_channels", name)
+        self.out_channels = _positive_int(out_channels, "out_channels", name)
+        self.groups = _positive_int(groups, "groups", name)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels={in_channels} and out_channels={out_channels} "
+                             f"must both be divisible by groups={groups}")
+        self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
+        self.stride = _positive_pair(stride, "stride", name)
+        self.dilation = _positive_pair(dilation, "dilation", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', "
+                                 f"got {padding!r}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={stride!r}")
+            self.padding: Any = padding
+        else:
+            self.padding = _positive_pair(padding, "padding", name, minimum=0)
+        self._fpad = self._functional_padding()
+        kh, kw = self.kernel_size
+        self.weight = Parameter(_creation.zeros(out_channels, in_channels // groups, kh, kw))
+        if bias:
+            self.bias = Parameter(_creation.zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _functional_padding(self) -> Any:
+        """The padding to hand to ``F.conv2d``: numeric whenever 'same'/'valid' allow it."""
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation, strict=True)]
+            if all(t % 2 == 0 for t in totals):
+                return (totals[0] // 2, totals[1] // 2)
+            return "same"  # asymmetric: F.conv2d pads the extra row/column itself
+        return self.padding
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = (self.in_channels // self.groups) * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve ``x``."""
+        return F.conv2d(x, self.weight, self.bias, self.stride, self._fpad, self.dilation,
+                        self.groups)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+            f"stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
+                else f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvBNReLU2d(Module):
+    """``Conv2d`` (no bias) → ``BatchNorm2d`` → ReLU, as submodules ``conv``, ``bn``, ``act``.
+
+    ``padding=None`` means ``dilation·(k−1)//2`` (keeps the size at stride 1);
+    ``act=False`` puts an ``Identity`` there; a module passed as ``act`` is used instead.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = None, dilation: Any = 1, groups: int = 1,
+                 act: bool | Module = True) -> None:
+        super().__init__()
+        if padding is None:
+            k = _positive_pair(kernel_size, "kernel_size", "ConvBNReLU2d")
+            d = _positive_pair(dilation, "dilation", "ConvBNReLU2d")
+            padding = (d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2)
+        self.conv = Conv2d(in_ch, out_ch, kernel_size, stride, padding, dilation, groups,
+                           bias=False)
+        self.bn = BatchNorm2d(out_ch)
+        if isinstance(act, Module):
+            self.act: Module = act
+        elif act is True:
+            self.act = ReLU()
+        elif act is False:
+            self.act = Identity()
+        else:
+            raise TypeError(f"ConvBNReLU2d: act must be a bool or a Module, got {act!r}")
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve, normalise, then activate."""
+        return self.act(self.bn(self.conv(x)))

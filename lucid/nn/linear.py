@@ -1,0 +1,94 @@
+"""Fully connected and shape layers: ``Linear``, ``Identity``, ``Flatten``, ``Dropout``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import _creation
+from .._ops import flatten
+from .._tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _positive_int(value: Any, name: str, owner: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+class Identity(Module):
+    """Returns its input unchanged (accepts and ignores any constructor arguments)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        """Return ``x``."""
+        return x
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features", "Linear")
+        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.weight = Parameter(_creation.zeros(out_features, in_features))
+        if bias:
+            self.bias = Parameter(_creation.zeros(out_features))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the affine map to the last axis of ``x``."""
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Flatten(Module):
+    """Flatten axes ``start_axis..end_axis`` into one (by default all but the batch axis)."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1, *, start_dim: int | None = None,
+                 end_dim: int | None = None) -> None:
+        super().__init__()
+        self.start_axis = start_axis if start_dim is None else start_dim
+        self.end_axis = end_axis if end_dim is None else end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x`` with the axes flattened."""
+        return flatten(x, self.start_axis, self.end_axis)
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+class Dropout(Module):
+    """During training, zero each element with probability ``p`` and scale the rest by 1/(1-p)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply dropout in training mode; identity in evaluation mode."""
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
