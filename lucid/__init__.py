@@ -74,7 +74,7 @@ from .backends import get_backend, set_backend, use_backend
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "models", "data", "cli", "checkpoint", "autograd", "testing",
-                    "transforms", "convert"}
+                    "transforms", "convert", "train"}
 
 
 def __getattr__(name: str) -> Any:
@@ -91,6 +91,6 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "pad", "permute",
     "pow", "rand", "rand_like", "randint", "randn", "randn_like", "relu", "reshape",
     "set_backend", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum",
-    "tanh", "tensor", "transpose", "uint8", "unsqueeze", "use_backend", "var", "where", "zeros",
-    "zeros_like",
+    "tanh", "tensor", "transpose", "uint8", "uniform", "unsqueeze", "use_backend", "var",
+    "where", "zeros", "zeros_like",
 ]

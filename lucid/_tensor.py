@@ -124,7 +124,7 @@ class Tensor:
         return self.backend.to_numpy(self.data).tolist()
 
     def to(self, target: Any = None, dtype: Any = None) -> Tensor:
-        """Return this tensor on another backend and/or dtype (``t.to("cupy")``, ``t.to(float64)``)."""
+        """Return this tensor on another backend and/or dtype (``t.to("cupy")``)."""
         if target is not None and dtype is None and _is_dtype_like(target):
             target, dtype = None, target
         out = self

@@ -317,7 +317,8 @@ class Backend(abc.ABC):
         ph, pw = padding
         if ph or pw:
             x = self.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), pad_value)
-        taps = [self.getitem(x, idx) for _, idx in self._windows(x, kernel, stride, dilation, out_hw)]
+        windows = self._windows(x, kernel, stride, dilation, out_hw)
+        taps = [self.getitem(x, idx) for _, idx in windows]
         return self.stack(taps, 2)
 
     def _col2im(self, cols, x_shape, kernel, stride, padding, dilation, out_hw):

@@ -267,7 +267,8 @@ def get_backend(name: str | Backend | None = None) -> Backend:
         return instance
     if key in _failures:
         status, exc = _failures[key]
-        origin = f" (installed by distribution {status.distribution!r})" if status.distribution else ""
+        dist = status.distribution
+        origin = f" (installed by distribution {dist!r})" if dist else ""
         raise BackendUnavailableError(
             f"backend {key!r}{origin} cannot be used: {status.reason}"
         ) from exc
@@ -310,7 +311,8 @@ def refresh() -> None:
 
 
 def _selected_name() -> str:
-    name = _context_name.get() or _default_name or os.environ.get("LUCID_BACKEND") or DEFAULT_BACKEND
+    name = (_context_name.get() or _default_name or os.environ.get("LUCID_BACKEND")
+            or DEFAULT_BACKEND)
     return name.strip().lower()
 
 

@@ -61,7 +61,7 @@ def _same_padding(x: Tensor, kernel: Pair, stride: Pair, dilation: Pair) -> tupl
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
-    """2-D convolution (cross-correlation) of an NCHW input with an ``(O, C/groups, kh, kw)`` weight."""
+    """2-D cross-correlation of NCHW ``x`` with an ``(O, C/groups, kh, kw)`` weight."""
     _check_4d(x, "conv2d")
     if weight.ndim != 4:
         raise ValueError(f"conv2d weight must be 4-D (O, C/groups, kh, kw), got {weight.shape}")
