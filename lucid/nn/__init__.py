@@ -9,13 +9,12 @@ from .loss import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-
-# LEAD: add `from .selective_kernel import SelectiveKernel` here and "SelectiveKernel" below
-# once lucid/nn/selective_kernel.py exists.
+from .selective_kernel import SelectiveKernel, SelectiveKernelAttention
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvBNReLU2d",
     "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Softmax", "StateDictError", "Tanh", "functional", "init",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "SelectiveKernel",
+    "SelectiveKernelAttention", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "functional", "init",
 ]

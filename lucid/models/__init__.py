@@ -1,0 +1,32 @@
+"""Models and the model registry.
+
+``lucid.models.get("sk_resnext_50_32x4d")`` builds a registered preset;
+``lucid.models.list_models("sk_*")`` lists them. Importing this package registers the
+built-in presets; third-party models come in through the ``lucid.models`` entry points.
+"""
+
+from . import presets as _presets  # noqa: F401  (registers the built-in presets)
+from .registry import (
+    DuplicateModelError,
+    ModelEntry,
+    UnknownModelError,
+    create_model,
+    get,
+    is_model,
+    list_families,
+    list_models,
+    model_entry,
+    plugin_failures,
+    refresh_plugins,
+    register_model,
+    unregister_model,
+)
+from .resnet import BasicBlock, Bottleneck, ResNet, ResNetConfig
+from .sknet import SKBasicBlock, SKBottleneck, SKNet, SKNetConfig
+
+__all__ = [
+    "BasicBlock", "Bottleneck", "DuplicateModelError", "ModelEntry", "ResNet", "ResNetConfig",
+    "SKBasicBlock", "SKBottleneck", "SKNet", "SKNetConfig", "UnknownModelError", "create_model",
+    "get", "is_model", "list_families", "list_models", "model_entry", "plugin_failures",
+    "refresh_plugins", "register_model", "unregister_model",
+]

@@ -1,0 +1,208 @@
+"""The model registry: presets register by name; third-party packages add models via entry points.
+
+Core presets register when :mod:`lucid.models` is imported. Plugins declare entry points in
+the ``lucid.models`` group; they are loaded lazily, on the first registry lookup. An entry
+point's value is either a module (importing it runs its ``@register_model`` decorators) or
+a callable taking no arguments that returns an iterable of factory functions to register.
+A plugin that fails to load, or registers a name that is already taken, is recorded in
+:func:`plugin_failures` and leaves every other model usable.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import threading
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+ENTRY_POINT_GROUP = "lucid.models"
+
+
+class UnknownModelError(LookupError):
+    """No model of that name is registered."""
+
+    def __str__(self) -> str:  # LookupError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateModelError(ValueError):
+    """A model name is registered twice."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered factory with its name, family and where it came from."""
+
+    name: str
+    factory: Callable[..., Any]
+    family: str
+    source: str  # "lucid" or the plugin distribution's name
+
+    @property
+    def module(self) -> str:
+        """The module that defined the factory."""
+        return getattr(self.factory, "__module__", "?")
+
+
+_lock = threading.RLock()
+_models: dict[str, ModelEntry] = {}
+_plugins_loaded = False
+_plugin_failures: dict[str, str] = {}
+_current_source = "lucid"
+
+
+def normalize_name(name: str) -> str:
+    """Canonical model name: lower case, ``-`` and spaces as ``_``."""
+    if not isinstance(name, str):
+        raise TypeError(f"model name must be a str, got {type(name).__name__} {name!r}")
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def register_model(fn: Callable[..., Any] | None = None, *, name: str | None = None,
+                   family: str | None = None, exist_ok: bool = False):
+    """Decorator registering a model factory under its (normalised) function name."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        key = normalize_name(name or f.__name__)
+        fam = family or f.__module__.rsplit(".", 1)[-1]
+        with _lock:
+            old = _models.get(key)
+            if old is not None and old.factory is not f and not exist_ok:
+                raise DuplicateModelError(
+                    f"model {key!r} is already registered by {old.source} ({old.module}); "
+                    f"refusing to overwrite it with {f.__module__}.{f.__qualname__} "
+                    "(pass exist_ok=True to replace it deliberately)"
+                )
+            _models[key] = ModelEntry(key, f, fam, _current_source)
+        return f
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def unregister_model(name: str) -> None:
+    """Remove a registered model (for tests and interactive use)."""
+    with _lock:
+        _models.pop(normalize_name(name), None)
+
+
+def _load_plugins() -> None:
+    """Load the ``lucid.models`` entry points once, isolating failures."""
+    global _plugins_loaded, _current_source
+    with _lock:
+        if _plugins_loaded:
+            return
+        _plugins_loaded = True
+        raise_errors = os.environ.get("LUCID_RAISE_PLUGIN_ERRORS", "") in {"1", "true", "yes"}
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(getattr(ep, "dist", None), "name", None) or ep.value
+            label = f"{ep.name} ({ep.value}, distribution {dist!r})"
+            before = dict(_models)
+            _current_source = f"plugin {dist!r}"
+            try:
+                obj = ep.load()
+                if callable(obj) and not isinstance(obj, types.ModuleType):
+                    produced = obj()
+                    if produced is not None:
+                        for factory in _iter_factories(produced, ep.value):
+                            register_model(factory)
+            except Exception as exc:
+                _models.clear()
+                _models.update(before)  # a half-loaded plugin registers nothing
+                _plugin_failures[label] = f"{type(exc).__name__}: {exc}"
+                if raise_errors:
+                    raise
+            finally:
+                _current_source = "lucid"
+
+
+def _iter_factories(produced: Any, value: str) -> Iterable[Callable[..., Any]]:
+    if callable(produced):
+        return [produced]
+    if isinstance(produced, Iterable):
+        items = list(produced)
+        if all(callable(i) for i in items):
+            return items
+    raise TypeError(f"entry point {value!r} must return factories (callables), got "
+                    f"{type(produced).__name__}")
+
+
+def refresh_plugins() -> None:
+    """Forget which plugins were loaded so the next lookup scans entry points again."""
+    global _plugins_loaded
+    with _lock:
+        _plugins_loaded = False
+        _plugin_failures.clear()
+
+
+def plugin_failures() -> dict[str, str]:
+    """Model plugins that failed to load, with the reason."""
+    _load_plugins()
+    return dict(_plugin_failures)
+
+
+def list_models(pattern: str | Iterable[str] = "*", exclude: str | Iterable[str] = (),
+                family: str | None = None) -> list[str]:
+    """Sorted names of registered models matching shell-style ``pattern`` (not ``exclude``)."""
+    _load_plugins()
+    includes = [pattern] if isinstance(pattern, str) else list(pattern)
+    excludes = [exclude] if isinstance(exclude, str) else list(exclude)
+    includes = [normalize_name(p) for p in includes]
+    excludes = [normalize_name(p) for p in excludes]
+    out = []
+    for key, entry in _models.items():
+        if family is not None and entry.family != family:
+            continue
+        if any(fnmatch.fnmatchcase(key, p) for p in includes) and not any(
+            fnmatch.fnmatchcase(key, p) for p in excludes
+        ):
+            out.append(key)
+    return sorted(out)
+
+
+def list_families() -> list[str]:
+    """Sorted names of the model families."""
+    _load_plugins()
+    return sorted({e.family for e in _models.values()})
+
+
+def is_model(name: str) -> bool:
+    """True when ``name`` is a registered model."""
+    _load_plugins()
+    return normalize_name(name) in _models
+
+
+def model_entry(name: str) -> ModelEntry:
+    """Return the registry entry of ``name`` or raise UnknownModelError with suggestions."""
+    _load_plugins()
+    key = normalize_name(name)
+    entry = _models.get(key)
+    if entry is None:
+        close = difflib.get_close_matches(key, list(_models), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        failed = f" ({len(_plugin_failures)} model plugin(s) failed to load: see " \
+                 "lucid.models.plugin_failures())" if _plugin_failures else ""
+        raise UnknownModelError(f"unknown model {name!r}{hint} Use lucid.models.list_models() "
+                                f"to see the {len(_models)} available models.{failed}")
+    return entry
+
+
+def get(name: str, weights: str | os.PathLike[str] | None = None, **overrides: Any) -> Any:
+    """Build the registered model ``name`` with config ``overrides``; optionally load ``weights``.
+
+    ``weights`` is a checkpoint path: a lucid checkpoint, or a timm/PyTorch state dict
+    (see :mod:`lucid.convert`).
+    """
+    model = model_entry(name).factory(**overrides)
+    if weights is not None:
+        from ..convert import load_weights
+
+        load_weights(model, weights, model_name=normalize_name(name))
+    return model
+
+
+create_model = get
