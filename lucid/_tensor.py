@@ -340,7 +340,7 @@ class Tensor:
 
     def reshape(self, *shape):
         """Return the tensor with a new shape (varargs or one tuple; one entry may be -1)."""
-        return _ops.reshape(self, shape)
+        return _ops.reshape(self, *shape)
 
     view = reshape
 
@@ -367,11 +367,11 @@ class Tensor:
 
     def expand(self, *shape):
         """Broadcast to a larger shape (-1 keeps a size)."""
-        return _ops.broadcast_to(self, shape)
+        return _ops.broadcast_to(self, *shape)
 
     def broadcast_to(self, *shape):
         """Broadcast to ``shape``."""
-        return _ops.broadcast_to(self, shape)
+        return _ops.broadcast_to(self, *shape)
 
     def exp(self):
         """Elementwise exponential."""
