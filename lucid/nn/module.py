@@ -80,8 +80,11 @@ def _copy_native(b: Backend, value: Any, dtype: _dtype.DType) -> Any:
     return b.add(b.zeros(tuple(b.shape(arr)), dtype), arr)  # never alias the caller's array
 
 
-def _value_shape(value: Any) -> tuple[int, ...]:
-    shape = getattr(value, "shape", ())
+def _value_shape(value: Any, b: Backend) -> tuple[int, ...]:
+    """Shape of a Tensor, an array-like with ``.shape``, or nested lists/numbers."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        shape = b.shape(b.asarray(value))
     return tuple(int(s) for s in shape)
 
 
@@ -360,7 +363,7 @@ class Module:
         mismatched = []
         for key, target in targets.items():
             if key in state_dict:
-                got = _value_shape(state_dict[key])
+                got = _value_shape(state_dict[key], target.backend)
                 if got != target.shape:
                     mismatched.append(f"{key!r}: expected shape {target.shape}, got {got}")
         if mismatched:
