@@ -37,7 +37,7 @@ def _to_host(value: Any, key: str) -> np.ndarray:
     if arr.dtype.kind not in _ALLOWED_KINDS:
         raise CheckpointError(f"entry {key!r} has dtype {arr.dtype}; only numeric and bool "
                               "arrays can be saved")
-    return np.ascontiguousarray(arr)
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d shapes
 
 
 def _state_of(obj: Any) -> Mapping[str, Any]:
