@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a registered model on the bundled digits dataset")
     t.add_argument("--model", default="sk_resnet_mini", help="registered model name")
-    t.add_argument("--epochs", type=int, default=8)
+    t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=0.05)
     t.add_argument("--weight-decay", type=float, default=5e-4)
