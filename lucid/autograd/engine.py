@@ -85,11 +85,12 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             continue
         node = t._node
         if node is None or t._retains_grad:
+            tb = t.backend  # a leaf's gradient lives on its own backend (``to()`` crosses them)
             owned = id(t) in fresh
             if t.grad is None:
-                t.grad = Tensor._wrap(g if owned else b.add(g, 0), b)
+                t.grad = Tensor._wrap(g if owned else tb.add(g, 0), tb)
             else:
-                t.grad = Tensor._wrap(b.add(t.grad.data, g), b)
+                t.grad = Tensor._wrap(tb.add(t.grad.data, g), tb)
         if node is None:
             continue
         input_grads = node.backward(g)
@@ -100,7 +101,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 continue
             key = id(p)
             if key in grads:
-                grads[key] = b.add(grads[key], gp)
+                grads[key] = p.backend.add(grads[key], gp)
                 fresh.add(key)
             else:
                 grads[key] = gp
