@@ -8,6 +8,7 @@ backward rule needs.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -173,11 +174,21 @@ def pow(a: Any, b: Any) -> Tensor:
             return _unbroadcast(bk, bk.multiply(g, d), sa)
 
         def gb():
-            return _unbroadcast(bk, bk.multiply(g, bk.multiply(out, bk.log(va))), sb)
+            # a Python-number base keeps its logarithm a Python float: a backend scalar
+            # (e.g. numpy.float64) would promote a float32 gradient to float64
+            log_a = _scalar_log(va) if isinstance(va, _Scalar) else bk.log(va)
+            return _unbroadcast(bk, bk.multiply(g, bk.multiply(out, log_a)), sb)
 
         return _grads2(ta, tb, ga, gb)
 
     return _result(out, bk, "Pow", tuple(t for t in (ta, tb) if t is not None), backward)
+
+
+def _scalar_log(v: float) -> float:
+    """Natural log of a Python number, with IEEE results (-inf at 0, nan below) like arrays."""
+    if v > 0:
+        return math.log(v)
+    return float("-inf") if v == 0 else float("nan")
 
 
 def _grads2(ta, tb, fa, fb) -> tuple[Any, ...]:
