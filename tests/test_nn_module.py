@@ -293,6 +293,35 @@ def test_to_backend_moves_every_parameter_and_buffer():
     assert all(t.backend.name == "numpy" for t in m.state_dict(keep_vars=True).values())
 
 
+def test_to_another_backend_moves_params_buffers_and_grads():
+    """A second NumPy-backed backend stands in for CuPy: everything must move, in place."""
+    import lucid_numpy
+
+    from lucid.backends import registry
+
+    class Twin(lucid_numpy.NumPyBackend):
+        name = "twin"
+
+    registry.register_backend("twin", Twin)
+    lucid.manual_seed(0)
+    model = nn.Sequential(nn.ConvBNReLU2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 25, 3))
+    x = lucid.randn(2, 1, 5, 5)
+    model(x).sum().backward()
+    params = list(model.parameters())
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    assert model.to("twin") is model
+    assert list(model.parameters()) == params
+    moved = model.state_dict(keep_vars=True)
+    assert {t.backend.name for t in moved.values()} == {"twin"}
+    assert {p.grad.backend.name for p in model.parameters()} == {"twin"}
+    for k, v in moved.items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+    y = model(lucid.tensor(x.numpy(), backend="twin"))
+    assert y.backend.name == "twin" and y.shape == (2, 3)
+    with pytest.raises(lucid.backends.MixedBackendError):
+        model(x)  # x is still on numpy
+
+
 # -------------------------------------------------------------------------------- repr
 def test_repr_is_nested_like_pytorch():
     model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), nn.ReLU(),
