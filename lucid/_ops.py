@@ -210,8 +210,14 @@ def neg(x: Tensor) -> Tensor:
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's ``@`` semantics (1-D operands and batch broadcasting)."""
     ta, va, tb, vb, bk = _pair(a, b, "matmul")
-    out = bk.matmul(va, vb)
     sa, sb = _shape_of(ta, va, bk), _shape_of(tb, vb, bk)
+    try:
+        out = bk.matmul(va, vb)
+    except (ValueError, TypeError) as exc:  # explain in lucid's terms, whatever the backend
+        reason = _matmul_mismatch(sa, sb)
+        if reason is None:
+            raise
+        raise ValueError(f"matmul: cannot multiply shapes {sa} and {sb}: {reason}") from exc
 
     def backward(g):
         A = bk.reshape(va, (1,) + sa) if len(sa) == 1 else va
@@ -232,6 +238,22 @@ def matmul(a: Any, b: Any) -> Tensor:
                            bk, bk.matmul(swap(A, nA), G), sb + (1,)), sb))
 
     return _result(out, bk, "MatMul", tuple(t for t in (ta, tb) if t is not None), backward)
+
+
+def _matmul_mismatch(sa: tuple[int, ...], sb: tuple[int, ...]) -> str | None:
+    """Why ``a @ b`` is impossible for these shapes, or None when the shapes are fine."""
+    if not sa or not sb:
+        return "both operands need at least one dimension"
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        return (f"the last axis of the first operand ({sa[-1]}) must equal the "
+                f"{'length' if len(sb) == 1 else 'second-to-last axis'} of the second "
+                f"({inner_b})")
+    batch_a, batch_b = sa[:-2], sb[:-2]
+    for x, y in zip(reversed(batch_a), reversed(batch_b)):
+        if x != y and 1 not in (x, y):
+            return f"batch dimensions {batch_a} and {batch_b} do not broadcast"
+    return None
 
 
 # --------------------------------------------------------------- unary math
@@ -562,7 +584,13 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     b = _same_backend(tensors, "concatenate")
-    ax = axis % tensors[0].ndim
+    ax = axis % builtins.max(tensors[0].ndim, 1)
+    first = tensors[0].shape
+    for t in tensors[1:]:
+        if len(t.shape) != len(first) or any(
+                i != ax and m != n for i, (m, n) in enumerate(zip(first, t.shape))):
+            raise ValueError(f"concatenate: cannot join shapes {[u.shape for u in tensors]} "
+                             f"along axis {axis}; every other axis must match")
     sizes = [t.shape[ax] for t in tensors]
     out = b.concatenate([t.data for t in tensors], ax)
 
@@ -585,6 +613,9 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     b = _same_backend(tensors, "stack")
     ax = axis % (tensors[0].ndim + 1)
+    if any(t.shape != tensors[0].shape for t in tensors[1:]):
+        raise ValueError(f"stack: all tensors need the same shape, got "
+                         f"{[t.shape for t in tensors]}")
     out = b.stack([t.data for t in tensors], ax)
     return _result(out, b, "Stack", tuple(tensors), lambda g: tuple(
         b.getitem(g, (slice(None),) * ax + (i,)) for i in range(len(tensors))))
