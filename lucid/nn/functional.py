@@ -215,9 +215,10 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``."""
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features, weight expects "
-                         f"{weight.shape[1]}")
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
+                         f"{weight.shape}; expected a 2-D weight (out_features, in_features) "
+                         f"and an input whose last axis has in_features entries")
     y = matmul(x, permute(weight, (1, 0)))
     return y if bias is None else add(y, bias)
 
