@@ -17,10 +17,12 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .interface import API_VERSION, Backend, use_reference_kernels
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 ENTRY_POINT_GROUP = "lucid.backends"
 DEFAULT_BACKEND = "numpy"
@@ -103,6 +105,8 @@ def _scan() -> dict[str, _Candidate]:
     with _lock:
         if _scanned is not None:
             return _scanned
+        from importlib import metadata  # imported here: it is slow, and import lucid must be fast
+
         found: dict[str, list[tuple[str, str | None]]] = {}
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             pair = (ep.value.strip(), _dist_name(ep))
