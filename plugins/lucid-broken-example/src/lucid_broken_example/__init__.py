@@ -1,0 +1,1 @@
+"""Test fixture: entry points that are broken on purpose (see this distribution's pyproject)."""
