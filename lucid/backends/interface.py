@@ -46,6 +46,18 @@ class Backend(abc.ABC):
     def __repr__(self) -> str:
         return f"<lucid backend {self.name!r}>"
 
+    # A backend is a process-wide singleton: copies of tensors and models must share it.
+    def __copy__(self) -> Backend:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Backend:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        from .registry import get_backend
+
+        return (get_backend, (self.name,))
+
     # ------------------------------------------------------------ dtypes, host
     @abc.abstractmethod
     def native_dtype(self, dtype: DType) -> Any:
