@@ -281,3 +281,15 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
     opt.step()
     after = F.cross_entropy(model(x), y)
     assert after.item() < before.item()
+
+
+def test_deep_copied_model_shares_the_backend_and_runs():
+    import copy
+
+    model = models.get("sk_resnet_mini", num_classes=3, in_channels=1).eval()
+    clone = copy.deepcopy(model)
+    x = lucid.randn(2, 1, 16, 16)
+    with lucid.no_grad():
+        np.testing.assert_allclose(clone(x).numpy(), model(x).numpy(), rtol=1e-6)
+    assert clone.fc.weight.backend is model.fc.weight.backend
+    assert clone.fc.weight is not model.fc.weight
