@@ -1,0 +1,12 @@
+"""lucid's backend conformance kit, run against the array API backend."""
+
+from __future__ import annotations
+
+from lucid.testing import BackendConformance
+
+
+class TestArrayAPIBackend(BackendConformance):
+    """The array API backend (its NN kernels are the interface's reference ones anyway)."""
+
+    backend = "array_api"
+    skip_if_unavailable = False  # installed by this distribution: being unavailable is a bug
