@@ -1,0 +1,471 @@
+"""The table of differentiable operations that the conformance kit checks.
+
+Each :class:`OpCase` names the lucid function it exercises, how to draw its differentiable
+inputs, the lucid computation and an independent NumPy reference for the forward values.
+The kit runs every case twice: forward values (float32 and float64) against the reference,
+and gradients against central finite differences in float64.
+
+Non-differentiable arguments (class targets, masks, running statistics, index arrays) are
+fixed host arrays captured by the case and moved to the inputs' backend with :func:`on`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import lucid
+import lucid.nn.functional as F
+
+from . import numpy_math as nm
+
+Shape = tuple[int, ...]
+Domain = Callable[[np.random.Generator, Shape], np.ndarray]
+
+
+# ------------------------------------------------------------------ input domains
+def normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Standard normal values."""
+    return rng.standard_normal(shape)
+
+
+def positive(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Values in ``[0.5, 2)``: safe for ``log``, ``sqrt`` and as a power's base."""
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def nonzero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Values with ``0.3 <= |x| < 1.5``: away from the kinks of ``abs``/``relu`` and from 0."""
+    return rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def distinct(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """A shuffled evenly spaced grid: no two values closer than ``3/n`` (no max/min ties)."""
+    n = math.prod(shape)
+    return ((rng.permutation(n) - (n - 1) / 2) * (3.0 / max(n, 1))).reshape(shape)
+
+
+def away_from(*points: float) -> Domain:
+    """Normal values moved at least 0.05 away from each of ``points`` (e.g. clip bounds)."""
+
+    def draw(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+        x = rng.standard_normal(shape)
+        for p in points:
+            x = np.where(np.abs(x - p) < 0.05, x + 0.1, x)
+        return x
+
+    return draw
+
+
+@dataclass(frozen=True)
+class In:
+    """One differentiable input: its shape and the domain its values are drawn from."""
+
+    shape: Shape
+    domain: Domain = normal
+
+
+@dataclass(frozen=True)
+class OpCase:
+    """One checked use of a differentiable lucid operation."""
+
+    op: str  #: the function exercised: ``"add"`` (lucid) or ``"functional.conv2d"``
+    name: str  #: unique id shown by pytest
+    inputs: tuple[In, ...]
+    fn: Callable[..., lucid.Tensor]  #: lucid computation on the input tensors
+    ref: Callable[..., np.ndarray]  #: NumPy reference on float64 host arrays
+    loose: bool = False  #: accumulates many terms: wider float32 tolerance
+
+    def draw(self) -> list[np.ndarray]:
+        """Draw the inputs as float64 host arrays, reproducibly for this case."""
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        return [np.asarray(spec.domain(rng, spec.shape), dtype=np.float64)
+                for spec in self.inputs]
+
+
+def on(like: lucid.Tensor, host: Any, dtype: Any = None) -> lucid.Tensor:
+    """A constant tensor from host data on the backend of ``like`` (float: ``like``'s dtype)."""
+    host = np.asarray(host)
+    if dtype is None and host.dtype.kind == "f":
+        dtype = like.dtype
+    return lucid.tensor(host, dtype=dtype, backend=like.backend)
+
+
+CASES: list[OpCase] = []
+
+
+def _case(op: str, name: str, inputs: Sequence[In], fn: Callable[..., lucid.Tensor],
+          ref: Callable[..., np.ndarray], loose: bool = False) -> None:
+    CASES.append(OpCase(op, name, tuple(inputs), fn, ref, loose))
+
+
+def _dims(shape: Shape) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
+
+
+# ------------------------------------------------------------------ elementwise
+_UNARY: list[tuple[str, str, Domain, Callable[..., Any], Callable[..., Any]]] = [
+    ("neg", "neg", normal, operator.neg, np.negative),
+    ("exp", "exp", normal, lucid.exp, np.exp),
+    ("exp", "exp_method", normal, lambda x: x.exp(), np.exp),
+    ("log", "log", positive, lucid.log, np.log),
+    ("log", "log_method", positive, lambda x: x.log(), np.log),
+    ("sqrt", "sqrt", positive, lucid.sqrt, np.sqrt),
+    ("abs", "abs", nonzero, lucid.abs, np.abs),
+    ("abs", "abs_builtin", nonzero, abs, np.abs),
+    ("tanh", "tanh", normal, lucid.tanh, np.tanh),
+    ("sigmoid", "sigmoid", normal, lucid.sigmoid, nm.sigmoid),
+    ("sigmoid", "sigmoid_method", normal, lambda x: x.sigmoid(), nm.sigmoid),
+    ("relu", "relu", nonzero, lucid.relu, lambda a: np.maximum(a, 0.0)),
+    ("relu", "relu_functional", nonzero, F.relu, lambda a: np.maximum(a, 0.0)),
+    ("clip", "clip", away_from(-0.5, 0.7), lambda x: lucid.clip(x, -0.5, 0.7),
+     lambda a: np.clip(a, -0.5, 0.7)),
+    ("clip", "clip_min_only", away_from(-0.5), lambda x: x.clip(min=-0.5),
+     lambda a: np.maximum(a, -0.5)),
+    ("clip", "clamp_max_only", away_from(0.7), lambda x: lucid.clamp(x, max=0.7),
+     lambda a: np.minimum(a, 0.7)),
+    # Python scalars on either side of an operator
+    ("add", "add_scalar", normal, lambda x: x + 1.5, lambda a: a + 1.5),
+    ("add", "radd_scalar", normal, lambda x: 1.5 + x, lambda a: 1.5 + a),
+    ("sub", "sub_scalar", normal, lambda x: x - 2.0, lambda a: a - 2.0),
+    ("sub", "rsub_scalar", normal, lambda x: 2.0 - x, lambda a: 2.0 - a),
+    ("mul", "mul_scalar", normal, lambda x: x * 3.0, lambda a: a * 3.0),
+    ("mul", "rmul_int", normal, lambda x: 3 * x, lambda a: 3 * a),
+    ("div", "div_scalar", normal, lambda x: x / 4.0, lambda a: a / 4.0),
+    ("div", "rdiv_scalar", nonzero, lambda x: 2.0 / x, lambda a: 2.0 / a),
+    ("pow", "square", normal, lambda x: x ** 2, lambda a: a ** 2),
+    ("pow", "cube", normal, lambda x: x ** 3, lambda a: a ** 3),
+    ("pow", "power_half", positive, lambda x: x ** 0.5, lambda a: a ** 0.5),
+    ("pow", "rpow_scalar", normal, lambda x: 2.0 ** x, lambda a: 2.0 ** a),
+    ("pow", "pow_function", positive, lambda x: lucid.pow(x, -1.5), lambda a: a ** -1.5),
+    ("maximum", "maximum_scalar", away_from(0.2), lambda x: lucid.maximum(x, 0.2),
+     lambda a: np.maximum(a, 0.2)),
+    ("minimum", "minimum_scalar", away_from(0.2), lambda x: lucid.minimum(0.2, x),
+     lambda a: np.minimum(0.2, a)),
+]
+for _op, _name, _domain, _fn, _ref in _UNARY:
+    _case(_op, _name, [In((3, 4), _domain)], _fn, _ref)
+
+_BINARY: list[tuple[str, Callable[..., Any], Callable[..., Any], Domain, Domain]] = [
+    ("add", operator.add, np.add, normal, normal),
+    ("sub", operator.sub, np.subtract, normal, normal),
+    ("mul", operator.mul, np.multiply, normal, normal),
+    ("div", operator.truediv, np.divide, normal, nonzero),
+    ("pow", operator.pow, np.power, positive, normal),
+    ("maximum", lucid.maximum, np.maximum, normal, normal),
+    ("minimum", lucid.minimum, np.minimum, normal, normal),
+]
+#: Operand shapes covering equal shapes, trailing-axis, two-sided and rank broadcasting, 0-d.
+BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [
+    ((2, 3), (2, 3)), ((2, 3), (3,)), ((3, 1), (1, 4)), ((2, 1, 3), (4, 1)), ((2, 3), ()),
+    ((), (2, 3)),
+]
+for _op, _fn, _ref, _da, _db in _BINARY:
+    for _sa, _sb in BROADCAST_PAIRS:
+        _case(_op, f"{_op}-{_dims(_sa)}-{_dims(_sb)}", [In(_sa, _da), In(_sb, _db)], _fn, _ref)
+
+_MASK = np.array([[True, False, True], [False, False, True]])
+_case("where", "where-broadcast", [In((2, 3)), In((3,))],
+      lambda a, b: lucid.where(on(a, _MASK), a, b), lambda a, b: np.where(_MASK, a, b))
+_case("where", "where-scalar", [In((2, 3))],
+      lambda a: lucid.where(on(a, _MASK), a, 0.5), lambda a: np.where(_MASK, a, 0.5))
+
+# ----------------------------------------------------------------------- matmul
+MATMUL_SHAPES: list[tuple[Shape, Shape]] = [
+    ((3, 4), (4, 2)),  # matrix @ matrix
+    ((2, 3, 4), (4, 5)),  # batch @ matrix
+    ((2, 1, 3, 4), (5, 4, 2)),  # both batches broadcast
+    ((1, 3, 4), (2, 4, 2)),  # batch of one broadcasts
+    ((4,), (4, 2)),  # vector @ matrix
+    ((3, 4), (4,)),  # matrix @ vector
+    ((4,), (4,)),  # inner product
+    ((2, 3, 4), (4,)),  # batch @ vector
+    ((4,), (2, 4, 3)),  # vector @ batch
+]
+for _sa, _sb in MATMUL_SHAPES:
+    _case("matmul", f"matmul-{_dims(_sa)}-{_dims(_sb)}", [In(_sa), In(_sb)], operator.matmul,
+          np.matmul, loose=True)
+_case("matmul", "matmul_function", [In((3, 4)), In((4, 2))], lucid.matmul, np.matmul, True)
+_case("functional.linear", "linear_bias", [In((4, 3)), In((5, 3)), In((5,))], F.linear,
+      lambda x, w, b: x @ w.T + b, loose=True)
+_case("functional.linear", "linear_batched_no_bias", [In((2, 4, 3)), In((5, 3))], F.linear,
+      lambda x, w: x @ w.T, loose=True)
+
+# ------------------------------------------------------------------- reductions
+_REDUCTIONS: list[tuple[str, str, Callable[..., Any], Callable[..., Any], Domain]] = [
+    ("sum", "sum", lucid.sum, np.sum, normal),
+    ("mean", "mean", lucid.mean, np.mean, normal),
+    ("var", "var", lucid.var, np.var, normal),
+    ("var", "var_unbiased", lambda x, axis, keepdims: lucid.var(x, axis, keepdims, unbiased=True),
+     lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1), normal),
+    ("max", "max", lucid.max, np.max, distinct),
+    ("min", "min", lucid.min, np.min, distinct),
+]
+REDUCTION_AXES: list[Any] = [None, 0, -1, (0, 2), (2, 0, 1)]
+
+
+def _reduction(fn: Callable[..., Any], ref: Callable[..., Any], axis: Any,
+               keepdims: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return (lambda x: fn(x, axis, keepdims),
+            lambda a: np.asarray(ref(a, axis=axis, keepdims=keepdims)))
+
+
+for _op, _name, _fn, _ref, _domain in _REDUCTIONS:
+    for _axis in REDUCTION_AXES:
+        for _kd in (False, True):
+            _ax = "all" if _axis is None else str(_axis).replace(" ", "")
+            _f, _r = _reduction(_fn, _ref, _axis, _kd)
+            _case(_op, f"{_name}-axis{_ax}-keepdims{_kd}", [In((2, 3, 4), _domain)], _f, _r,
+                  loose=True)
+_case("sum", "sum_method_dim_keepdim", [In((2, 3, 4))], lambda x: x.sum(dim=1, keepdim=True),
+      lambda a: a.sum(axis=1, keepdims=True))
+_case("mean", "mean_method", [In((2, 3, 4))], lambda x: x.mean(-1), lambda a: a.mean(-1))
+_case("max", "max_method", [In((2, 3, 4), distinct)], lambda x: x.max(axis=1),
+      lambda a: a.max(1))
+_case("min", "min_method_keepdim", [In((2, 3, 4), distinct)],
+      lambda x: x.min(dim=(0, 2), keepdim=True), lambda a: a.min(axis=(0, 2), keepdims=True))
+_case("var", "var_method", [In((2, 3, 4))], lambda x: x.var(1, unbiased=True),
+      lambda a: a.var(1, ddof=1))
+
+# ---------------------------------------------------------------------- shapes
+_SHAPES: list[tuple[str, str, Shape, Callable[..., Any], Callable[..., Any]]] = [
+    ("reshape", "reshape_varargs", (2, 3, 4), lambda x: x.reshape(4, -1),
+     lambda a: a.reshape(4, -1)),
+    ("reshape", "reshape_tuple", (2, 3, 4), lambda x: lucid.reshape(x, (6, 4)),
+     lambda a: a.reshape(6, 4)),
+    ("reshape", "view", (2, 3, 4), lambda x: x.view(3, 8), lambda a: a.reshape(3, 8)),
+    ("permute", "permute_varargs", (2, 3, 4), lambda x: x.permute(2, 0, 1),
+     lambda a: a.transpose(2, 0, 1)),
+    ("permute", "permute_tuple", (2, 3, 4), lambda x: lucid.permute(x, (1, 2, 0)),
+     lambda a: a.transpose(1, 2, 0)),
+    ("permute", "T_property", (2, 3, 4), lambda x: x.T, lambda a: a.T),
+    ("transpose", "transpose_swap", (2, 3, 4), lambda x: x.transpose(0, 2),
+     lambda a: np.swapaxes(a, 0, 2)),
+    ("transpose", "transpose_reverse", (2, 3, 4), lambda x: lucid.transpose(x),
+     lambda a: a.transpose()),
+    ("squeeze", "squeeze_all", (1, 3, 1, 2), lucid.squeeze, np.squeeze),
+    ("squeeze", "squeeze_axis", (1, 3, 1, 2), lambda x: x.squeeze(2),
+     lambda a: np.squeeze(a, 2)),
+    ("unsqueeze", "unsqueeze", (2, 3), lambda x: lucid.unsqueeze(x, 1),
+     lambda a: np.expand_dims(a, 1)),
+    ("unsqueeze", "unsqueeze_negative", (2, 3), lambda x: x.unsqueeze(-1),
+     lambda a: np.expand_dims(a, -1)),
+    ("flatten", "flatten_all", (2, 3, 4), lucid.flatten, lambda a: a.reshape(-1)),
+    ("flatten", "flatten_from_1", (2, 3, 4), lambda x: x.flatten(1),
+     lambda a: a.reshape(2, -1)),
+    ("flatten", "flatten_0_1", (2, 3, 4), lambda x: lucid.flatten(x, 0, 1),
+     lambda a: a.reshape(6, 4)),
+    ("broadcast_to", "broadcast_to", (3, 1), lambda x: lucid.broadcast_to(x, (2, 3, 4)),
+     lambda a: np.broadcast_to(a, (2, 3, 4))),
+    ("broadcast_to", "expand_keep_size", (3, 1), lambda x: x.expand(2, -1, 4),
+     lambda a: np.broadcast_to(a, (2, 3, 4))),
+    ("pad", "pad_value", (2, 3), lambda x: lucid.pad(x, ((1, 0), (0, 2)), 0.5),
+     lambda a: np.pad(a, ((1, 0), (0, 2)), constant_values=0.5)),
+    ("pad", "pad_3d", (1, 2, 3), lambda x: lucid.pad(x, ((0, 0), (1, 1), (2, 0))),
+     lambda a: np.pad(a, ((0, 0), (1, 1), (2, 0)))),
+]
+for _op, _name, _shape, _fn, _ref in _SHAPES:
+    _case(_op, _name, [In(_shape)], _fn, _ref)
+
+_JOINS: list[tuple[str, str, list[Shape], Callable[..., Any], Callable[..., Any]]] = [
+    ("concatenate", "concatenate_axis0", [(2, 3), (1, 3), (3, 3)],
+     lambda *xs: lucid.concatenate(xs, 0), lambda *a: np.concatenate(a, 0)),
+    ("concatenate", "concatenate_axis1", [(2, 2, 3), (2, 1, 3)],
+     lambda *xs: lucid.concatenate(list(xs), axis=1), lambda *a: np.concatenate(a, 1)),
+    ("concatenate", "cat_last_axis", [(2, 1, 3), (2, 1, 2)], lambda *xs: lucid.cat(xs, -1),
+     lambda *a: np.concatenate(a, -1)),
+    ("stack", "stack_axis0", [(2, 3)] * 3, lambda *xs: lucid.stack(xs),
+     lambda *a: np.stack(a, 0)),
+    ("stack", "stack_axis1", [(2, 3)] * 2, lambda *xs: lucid.stack(list(xs), 1),
+     lambda *a: np.stack(a, 1)),
+    ("stack", "stack_last_axis", [(2, 3)] * 2, lambda *xs: lucid.stack(xs, axis=-1),
+     lambda *a: np.stack(a, -1)),
+]
+for _op, _name, _shapes, _fn, _ref in _JOINS:
+    _case(_op, _name, [In(s) for s in _shapes], _fn, _ref)
+
+# -------------------------------------------------------------------- indexing
+_MASK3 = np.random.default_rng(3).random((3, 4, 5)) > 0.5
+#: Host indices into a ``(3, 4, 5)`` array: basic, advanced (with repeats) and boolean.
+INDEXES: list[tuple[str, Any]] = [
+    ("int", 1),
+    ("negative_int", -1),
+    ("slice", slice(1, None)),
+    ("step_slice", (slice(None), slice(None, None, 2))),
+    ("negative_step", (slice(None, None, -1), slice(3, 0, -2))),
+    ("int_and_slice", (1, slice(0, 3))),
+    ("ellipsis", (Ellipsis, 2)),
+    ("newaxis", (None, 0)),
+    ("int_list_repeated", [0, 2, 2, 0]),
+    ("int_array_2d", np.array([[0, 1], [1, 0]])),
+    ("negative_int_array", np.array([-1, 0, -1])),
+    ("two_int_arrays_repeated", (np.array([0, 1, 1]), np.array([2, 0, 2]))),
+    ("slice_then_int_array", (slice(None), np.array([3, 0, 0]))),
+    ("bool_mask_full", _MASK3),
+    ("bool_mask_rows", np.array([True, False, True])),
+]
+
+
+def to_lucid_index(index: Any, like: lucid.Tensor) -> Any:
+    """Turn a host index into a lucid one (NumPy arrays become tensors on ``like``'s backend)."""
+    if isinstance(index, np.ndarray):
+        return on(like, index)
+    if isinstance(index, tuple):
+        return tuple(to_lucid_index(i, like) for i in index)
+    return index
+
+
+def _getitem(index: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return (lambda x: x[to_lucid_index(index, x)], lambda a: a[index])
+
+
+for _name, _index in INDEXES:
+    _f, _r = _getitem(_index)
+    _case("getitem", f"getitem-{_name}", [In((3, 4, 5))], _f, _r)
+
+# ---------------------------------------------------------------- softmax family
+for _ax in (0, 1, -1):
+    _case("softmax", f"softmax_axis{_ax}", [In((3, 4, 5))],
+          lambda x, ax=_ax: lucid.softmax(x, ax), lambda a, ax=_ax: nm.softmax(a, ax))
+    _case("log_softmax", f"log_softmax_axis{_ax}", [In((3, 4, 5))],
+          lambda x, ax=_ax: lucid.log_softmax(x, ax), lambda a, ax=_ax: nm.log_softmax(a, ax),
+          loose=True)
+_case("softmax", "softmax_method", [In((2, 5))], lambda x: x.softmax(),
+      lambda a: nm.softmax(a, -1))
+_case("softmax", "softmax_functional", [In((2, 5))], lambda x: F.softmax(x, 1),
+      lambda a: nm.softmax(a, 1))
+_case("log_softmax", "log_softmax_functional", [In((2, 5))], lambda x: F.log_softmax(x, 1),
+      lambda a: nm.log_softmax(a, 1), loose=True)
+
+# ----------------------------------------------------------------- convolution
+#: (name, x shape, w shape, stride, padding, dilation, groups)
+CONV_GRID: list[tuple[str, Shape, Shape, Any, Any, Any, int]] = [
+    ("basic", (2, 4, 5, 6), (3, 4, 3, 3), 1, 0, 1, 1),
+    ("padding1", (2, 4, 5, 6), (3, 4, 3, 3), 1, 1, 1, 1),
+    ("stride2_padding1", (2, 4, 5, 6), (3, 4, 3, 3), 2, 1, 1, 1),
+    ("non_square", (2, 3, 6, 5), (4, 3, 3, 2), (2, 1), (1, 0), 1, 1),
+    ("dilation2", (1, 2, 7, 6), (3, 2, 3, 3), 1, 2, 2, 1),
+    ("dilation_non_square", (1, 2, 7, 6), (2, 2, 3, 2), 1, (1, 2), (2, 1), 1),
+    ("groups2", (2, 4, 5, 5), (6, 2, 3, 3), 1, 1, 1, 2),
+    ("depthwise", (2, 4, 5, 5), (4, 1, 3, 3), 1, 1, 1, 4),
+    ("depthwise_multiplier_stride2", (1, 2, 5, 5), (4, 1, 3, 3), 2, 1, 1, 2),
+    ("grouped_strided_dilated", (2, 4, 7, 6), (4, 2, 3, 3), (2, 1), 2, (2, 1), 2),
+    ("pointwise", (2, 4, 5, 5), (3, 4, 1, 1), 1, 0, 1, 1),
+    ("pointwise_stride2", (2, 4, 5, 5), (3, 4, 1, 1), 2, 0, 1, 1),
+    ("grouped_pointwise", (1, 4, 3, 3), (4, 2, 1, 1), 1, 0, 1, 2),
+    ("kernel5_stride3", (1, 2, 7, 7), (2, 2, 5, 5), 3, 2, 1, 1),
+]
+
+
+def _two(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+def _conv(stride: Any, padding: Any, dilation: Any, groups: int):
+    def fn(x, w):
+        return F.conv2d(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    def ref(x, w):
+        return nm.conv2d(x, w, None, _two(stride), _two(padding), _two(dilation), groups)
+
+    return fn, ref
+
+
+for _name, _xs, _ws, _s, _p, _d, _g in CONV_GRID:
+    _f, _r = _conv(_s, _p, _d, _g)
+    _case("functional.conv2d", f"conv2d-{_name}", [In(_xs), In(_ws)], _f, _r, loose=True)
+_case("functional.conv2d", "conv2d-bias", [In((2, 3, 5, 5)), In((4, 3, 3, 3)), In((4,))],
+      lambda x, w, b: F.conv2d(x, w, b, padding=1),
+      lambda x, w, b: nm.conv2d(x, w, b, padding=(1, 1)), loose=True)
+_case("functional.conv2d", "conv2d-same_dilated", [In((1, 2, 6, 5)), In((3, 2, 3, 3))],
+      lambda x, w: F.conv2d(x, w, padding="same", dilation=2),
+      lambda x, w: nm.conv2d_same(x, w, (2, 2)), loose=True)
+_case("functional.conv2d", "conv2d-same_even_kernel", [In((1, 2, 5, 6)), In((2, 2, 2, 4))],
+      lambda x, w: F.conv2d(x, w, padding="same"), lambda x, w: nm.conv2d_same(x, w),
+      loose=True)
+_case("functional.conv2d", "conv2d-valid", [In((1, 2, 5, 6)), In((2, 2, 3, 3))],
+      lambda x, w: F.conv2d(x, w, padding="valid"), lambda x, w: nm.conv2d(x, w), loose=True)
+
+# --------------------------------------------------------------------- pooling
+#: (kernel, stride, padding); stride None means "the kernel size".
+POOL_GRID: list[tuple[Any, Any, Any]] = [
+    (2, None, 0), (2, 1, 0), (3, 1, 1), (3, 2, 1), ((3, 2), (2, 1), (1, 0)), (3, 3, 1),
+]
+
+
+def _pool(which: str, k: Any, s: Any, p: Any):
+    lucid_fn = F.max_pool2d if which == "max" else F.avg_pool2d
+    ref_fn = nm.max_pool2d if which == "max" else nm.avg_pool2d
+
+    def fn(x):
+        return lucid_fn(x, k, s, p)
+
+    def ref(x):
+        return ref_fn(x, _two(k), _two(k if s is None else s), _two(p))
+
+    return fn, ref
+
+
+for _k, _s, _p in POOL_GRID:
+    _id = f"k{_dims(_two(_k))}-s{'k' if _s is None else _dims(_two(_s))}-p{_dims(_two(_p))}"
+    _f, _r = _pool("max", _k, _s, _p)
+    _case("functional.max_pool2d", f"max_pool2d-{_id}", [In((2, 3, 6, 5), distinct)], _f, _r)
+    _f, _r = _pool("avg", _k, _s, _p)
+    _case("functional.avg_pool2d", f"avg_pool2d-{_id}", [In((2, 3, 6, 5))], _f, _r)
+_case("functional.global_avg_pool2d", "global_avg_pool2d", [In((2, 3, 4, 5))],
+      F.global_avg_pool2d, lambda a: a.mean(axis=(2, 3), keepdims=True))
+for _xs, _os in (((2, 3, 4, 5), (1, 1)), ((2, 3, 4, 6), (2, 3)), ((1, 2, 5, 7), (3, 4))):
+    _case("functional.adaptive_avg_pool2d", f"adaptive_avg_pool2d-{_dims(_os)}", [In(_xs)],
+          lambda x, o=_os: F.adaptive_avg_pool2d(x, o),
+          lambda a, o=_os: nm.adaptive_avg_pool2d(a, o))
+
+# ------------------------------------------------------------------ batch norm
+_RM, _RV = np.array([0.3, -0.2, 0.1]), np.array([0.5, 1.5, 2.0])
+_case("functional.batch_norm", "batch_norm-train_affine_4d",
+      [In((4, 3, 2, 3)), In((3,), positive), In((3,))],
+      lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+      lambda x, w, b: nm.batch_norm_train(x, w, b, 1e-5)[0], loose=True)
+_case("functional.batch_norm", "batch_norm-train_plain_2d", [In((6, 3))],
+      lambda x: F.batch_norm(x, None, None, training=True),
+      lambda x: nm.batch_norm_train(x, None, None, 1e-5)[0], loose=True)
+_case("functional.batch_norm", "batch_norm-eval_affine_4d",
+      [In((2, 3, 2, 2)), In((3,), positive), In((3,))],
+      lambda x, w, b: F.batch_norm(x, on(x, _RM), on(x, _RV), w, b, training=False),
+      lambda x, w, b: nm.batch_norm_eval(x, _RM, _RV, w, b, 1e-5), loose=True)
+_case("functional.batch_norm", "batch_norm-eval_plain_2d", [In((5, 3))],
+      lambda x: F.batch_norm(x, on(x, _RM), on(x, _RV), eps=1e-3),
+      lambda x: nm.batch_norm_eval(x, _RM, _RV, None, None, 1e-3), loose=True)
+
+# ---------------------------------------------------------------------- losses
+_TARGET = np.array([0, 3, 1, 1, 2])
+for _ls in (0.0, 0.1):
+    for _red in ("mean", "sum", "none"):
+        _case("functional.cross_entropy", f"cross_entropy-smoothing{_ls}-{_red}", [In((5, 4))],
+              lambda z, ls=_ls, red=_red: F.cross_entropy(
+                  z, on(z, _TARGET, "int64"), label_smoothing=ls, reduction=red),
+              lambda z, ls=_ls, red=_red: nm.cross_entropy(z, _TARGET, ls, red), loose=True)
+_case("functional.cross_entropy", "cross_entropy-list_target_smoothing0.3", [In((5, 4))],
+      lambda z: F.cross_entropy(z, _TARGET.tolist(), label_smoothing=0.3),
+      lambda z: nm.cross_entropy(z, _TARGET, 0.3), loose=True)
+for _red in ("mean", "sum", "none"):
+    _case("functional.nll_loss", f"nll_loss-{_red}", [In((5, 4))],
+          lambda lp, red=_red: F.nll_loss(lp, on(lp, _TARGET, "int64"), red),
+          lambda lp, red=_red: nm.nll_loss(lp, _TARGET, red))
+    _case("functional.mse_loss", f"mse_loss-{_red}", [In((3, 4)), In((3, 4))],
+          lambda a, b, red=_red: F.mse_loss(a, b, red),
+          lambda a, b, red=_red: nm.reduce((a - b) ** 2, red), loose=True)
+_case("functional.dropout", "dropout-eval_is_identity", [In((3, 4))],
+      lambda x: F.dropout(x, 0.5, training=False), lambda a: a)
+_case("functional.dropout", "dropout-p0_is_identity", [In((3, 4))],
+      lambda x: F.dropout(x, 0.0), lambda a: a)
+
+
+def covered_ops() -> set[str]:
+    """The names of the lucid functions that the table exercises."""
+    return {case.op for case in CASES}
