@@ -1,16 +1,133 @@
-"""lucid's CuPy backend plugin (NVIDIA GPUs) — not implemented yet in this release."""
+"""lucid's CuPy backend plugin: lucid on NVIDIA GPUs, registered through ``lucid.backends``.
+
+The required core of the op interface is the NumPy backend's array-module implementation
+run on ``cupy``; the neural-network kernels are cuBLAS GEMMs and hand-written CUDA kernels
+(:mod:`lucid_cupy._nn_kernels`). Nothing here imports CuPy at import time: the registry first
+asks :meth:`CuPyBackend.unavailable_reason`, which says exactly what is missing (CuPy itself,
+a working import, a CUDA device, NVRTC) and how to fix it.
+
+Install: ``pip install -e ".[cupy]"`` from a lucid checkout, or ``pip install
+"cupy-cuda12x[ctk]"`` (the CUDA 12 wheel plus the CUDA libraries from PyPI; it runs on CUDA
+12 and CUDA 13 drivers). With a CUDA 13 toolkit only, ``pip install cupy-cuda13x`` also works.
+
+Memory: arrays come from CuPy's default memory pool (``cupy.get_default_memory_pool()``),
+which keeps freed blocks for reuse instead of returning them to the driver. The backend
+keeps no buffers of its own between calls, so the pool's ``used_bytes`` stays flat from one
+training step to the next; :meth:`CuPyBackend.memory_stats` reports it and
+:meth:`CuPyBackend.free_cached_memory` hands the cached blocks back to the driver.
+
+For tests, the array module and the kernel launcher are class attributes: a subclass with
+``xp = numpy`` and ``kernel_launcher = lucid_cupy._emulator.EmulatedKernels()`` runs all of
+this backend's code, its CUDA kernels included (emulated on the CPU), without a GPU.
+"""
 
 from __future__ import annotations
 
-from lucid.backends import API_VERSION, Backend
+from typing import Any
+
+import numpy as np
+from lucid_numpy._arraymodule import ArrayModuleBackend
+
+from lucid.backends import API_VERSION
+
+from . import _nn_kernels as nn
+from ._launch import CuPyKernels
+from ._probe import INSTALL_HINT
+from ._probe import unavailable_reason as cupy_unavailable_reason
+
+__all__ = ["CuPyBackend", "INSTALL_HINT", "cupy_unavailable_reason"]
 
 
-class CuPyBackend(Backend):
-    """Placeholder entry: reports itself unavailable until the CuPy backend lands."""
+class CuPyBackend(ArrayModuleBackend):
+    """NVIDIA GPU backend: CuPy arrays, cuBLAS GEMMs and custom CUDA kernels."""
 
     name = "cupy"
     api_version = API_VERSION
+    #: The array module; None means ``cupy``, imported when the backend is instantiated.
+    xp: Any = None
+    #: Where the CUDA kernels come from (see :mod:`lucid_cupy._launch`); None means NVRTC via
+    #: CuPy when ``xp`` is CuPy, and the shared array-module kernels for an injected ``xp``.
+    kernel_launcher: Any = None
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        return "the CuPy backend is not implemented in this version of lucid yet"
+        """Why CuPy cannot run here (not installed, broken, no CUDA device), or None."""
+        if cls.xp is not None:  # an injected array module (tests) is taken as it is
+            return None
+        return cupy_unavailable_reason()
+
+    def __init__(self) -> None:
+        launcher = type(self).kernel_launcher
+        if self.xp is None:
+            import cupy
+
+            self.xp = cupy
+            if launcher is None:
+                launcher = CuPyKernels(cupy)
+        self._launcher = launcher
+        self._asnumpy = getattr(self.xp, "asnumpy", np.asarray)
+        super().__init__()
+
+    # ------------------------------------------------------------------ host transfer
+    def to_numpy(self, a: Any) -> Any:
+        """Copy a device array to a host ``numpy.ndarray`` (``cupy.asnumpy``)."""
+        return self._asnumpy(a)
+
+    # ------------------------------------------------------------ device housekeeping
+    def synchronize(self) -> None:
+        """Wait until every kernel queued on the current device has finished."""
+        cuda = getattr(self.xp, "cuda", None)
+        if cuda is not None:
+            cuda.Device().synchronize()
+
+    def memory_stats(self) -> dict[str, int]:
+        """Bytes in use and held by CuPy's default memory pool (zeros without a pool)."""
+        get_pool = getattr(self.xp, "get_default_memory_pool", None)
+        if get_pool is None:
+            return {"used_bytes": 0, "total_bytes": 0}
+        pool = get_pool()
+        return {"used_bytes": int(pool.used_bytes()), "total_bytes": int(pool.total_bytes())}
+
+    def free_cached_memory(self) -> None:
+        """Return the memory pool's cached, unused blocks to the driver."""
+        get_pool = getattr(self.xp, "get_default_memory_pool", None)
+        if get_pool is not None:
+            get_pool().free_all_blocks()
+
+    # ----------------------------------------------------------------- NN kernels
+    def conv2d(self, x, w, stride, padding, dilation, groups):
+        return nn.conv2d(self.xp, self._launcher, x, w, stride, padding, dilation, groups)
+
+    def conv2d_grad_input(self, gy, w, x_shape, stride, padding, dilation, groups):
+        return nn.conv2d_grad_input(self.xp, self._launcher, gy, w, tuple(x_shape), stride,
+                                    padding, dilation, groups)
+
+    def conv2d_grad_weight(self, gy, x, w_shape, stride, padding, dilation, groups):
+        return nn.conv2d_grad_weight(self.xp, self._launcher, gy, x, tuple(w_shape), stride,
+                                     padding, dilation, groups)
+
+    def max_pool2d(self, x, kernel, stride, padding):
+        return nn.max_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
+
+    def max_pool2d_grad(self, gy, argmax, x_shape, kernel, stride, padding):
+        return nn.max_pool2d_grad(self.xp, self._launcher, gy, argmax, tuple(x_shape), kernel,
+                                  stride, padding)
+
+    def avg_pool2d(self, x, kernel, stride, padding):
+        return nn.avg_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
+
+    def avg_pool2d_grad(self, gy, x_shape, kernel, stride, padding):
+        return nn.avg_pool2d_grad(self.xp, self._launcher, gy, tuple(x_shape), kernel, stride,
+                                  padding)
+
+    def batch_norm_train(self, x, gamma, beta, eps):
+        return nn.batch_norm_train(self.xp, self._launcher, x, gamma, beta, eps)
+
+    def batch_norm_grad(self, gy, x, gamma, mean, invstd):
+        return nn.batch_norm_grad(self.xp, self._launcher, gy, x, gamma, mean, invstd)
+
+    def softmax(self, x, axis):
+        return nn.softmax(self.xp, self._launcher, x, axis)
+
+    def log_softmax(self, x, axis):
+        return nn.log_softmax(self.xp, self._launcher, x, axis)
