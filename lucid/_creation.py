@@ -43,6 +43,9 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
         out = Tensor._wrap(out.backend.add(out.data, 0) if dtype is None
                            else out.backend.astype(out.data, _dtype.get_dtype(dtype)), out.backend)
         return out.requires_grad_(True) if requires_grad else out
+    if not isinstance(data, (int, float, bool, list, tuple)) and callable(
+            getattr(data, "copy", None)):
+        data = data.copy()  # never alias the caller's array (``from_numpy`` is the sharing form)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
 
 
