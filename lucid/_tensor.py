@@ -429,7 +429,13 @@ def _is_dtype_like(x: Any) -> bool:
         return True
     if isinstance(x, str):
         return x in _dtype.ALL_DTYPES
-    return x in (float, int, bool) or hasattr(x, "itemsize") and hasattr(x, "kind")
+    if isinstance(x, Backend):
+        return False
+    try:  # dtype objects and scalar types alike (numpy.dtype("float64"), numpy.float64)
+        _dtype.get_dtype(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _to_native(b: Backend, data: Any, dtype: Any) -> Any:
