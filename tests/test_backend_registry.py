@@ -1,0 +1,402 @@
+"""The backend plugin registry, exercised with real (temporary) installed distributions.
+
+Each test installs tiny plugin distributions into a temporary site directory: a
+``<name>-<version>.dist-info`` folder with ``METADATA`` and ``entry_points.txt`` next to the
+plugin module, put on ``sys.path``. ``importlib.metadata`` then finds their entry points
+exactly as it finds those of pip-installed packages. The autouse fixture in conftest.py
+restores the registry's caches after every test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import lucid
+from lucid.backends import (
+    ENTRY_POINT_GROUP,
+    NN_KERNELS,
+    BackendNotFoundError,
+    BackendUnavailableError,
+    MixedBackendError,
+    available,
+    get_backend,
+    names,
+    refresh,
+    register_backend,
+    registry,
+    set_backend,
+    unregister_backend,
+    use_backend,
+)
+from lucid.testing import uses_reference_kernels
+
+GOOD_PLUGIN = """
+    from lucid_numpy import NumPyBackend
+
+    class GoodBackend(NumPyBackend):
+        '''A third-party backend: the NumPy one under another name.'''
+"""
+
+
+class Site:
+    """A temporary site directory on ``sys.path`` into which tests install distributions."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.modules: set[str] = set()
+
+    def install(self, dist: str, entry_points: dict[str, str],
+                modules: dict[str, str] | None = None, where: Path | None = None,
+                version: str = "1.0") -> None:
+        """Write a distribution's metadata, its ``lucid.backends`` entry points and modules."""
+        base = where or self.root
+        info = base / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n{lines}")
+        for module, source in (modules or {}).items():
+            (base / f"{module}.py").write_text(textwrap.dedent(source))
+            self.modules.add(module)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """An empty site directory on sys.path; plugin modules are unloaded afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("LUCID_BACKEND", raising=False)
+    monkeypatch.delenv("LUCID_RAISE_PLUGIN_ERRORS", raising=False)
+    monkeypatch.delenv("LUCID_REFERENCE_KERNELS", raising=False)
+    s = Site(tmp_path)
+    yield s
+    for module in s.modules:
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def good(site: Site) -> Site:
+    """A site holding the well-behaved plugin ``goodbk`` (distribution ``lucid-goodbk``)."""
+    site.install("lucid-goodbk", {"goodbk": "lucidtest_good:GoodBackend"},
+                 {"lucidtest_good": GOOD_PLUGIN})
+    refresh()
+    return site
+
+
+# ---------------------------------------------------------------- a good plugin
+def test_good_plugin_is_found_through_its_entry_point(good: Site) -> None:
+    """An installed distribution's backend is listed, loaded on demand and usable."""
+    assert "goodbk" in names()
+    assert "lucidtest_good" not in sys.modules  # listing names imports nothing
+    status = available()["goodbk"]
+    assert status.available and status.reason is None
+    assert status.source == "entry point" and status.value == "lucidtest_good:GoodBackend"
+    assert status.distribution == "lucid-goodbk"
+    backend = get_backend("goodbk")
+    assert type(backend).__name__ == "GoodBackend" and backend.name == "goodbk"
+    assert get_backend("GoodBK") is backend  # names are case-insensitive
+    t = lucid.ones(2, 3, backend="goodbk") * 2
+    assert t.device == "goodbk" and t.numpy().tolist() == [[2.0] * 3] * 2
+
+
+def test_numpy_is_available_through_the_root_distribution() -> None:
+    """The built-in NumPy backend is reported as found through lucid's own entry point."""
+    refresh()
+    status = available()["numpy"]
+    assert status.available and status.value == "lucid_numpy:NumPyBackend"
+    assert status.distribution == "lucid"
+
+
+def test_scan_is_cached_until_refresh(site: Site) -> None:
+    """Entry points are scanned once; a plugin installed later appears after refresh()."""
+    refresh()
+    assert "goodbk" not in names()
+    site.install("lucid-goodbk", {"goodbk": "lucidtest_good:GoodBackend"},
+                 {"lucidtest_good": GOOD_PLUGIN})
+    assert "goodbk" not in names()  # cached scan
+    refresh()
+    assert "goodbk" in names()
+
+
+def test_builtin_names_resolve_without_a_scan() -> None:
+    """Loading ``numpy`` does not scan entry points at all."""
+    refresh()
+    registry._instances.pop("numpy", None)
+    assert type(get_backend("numpy")).__name__ == "NumPyBackend"
+    assert registry._scanned is None
+
+
+# --------------------------------------------------------------- broken plugins
+#: kind -> (entry-point value, module source, text expected in the reason)
+BROKEN = {
+    "raises_on_import": ("lucidtest_bad:Backend", """
+        raise RuntimeError("boom: this plugin cannot be imported")
+     """, "RuntimeError: boom"),
+    "missing_attribute": ("lucidtest_bad:Nothing", """
+        VALUE = 1
+     """, "AttributeError"),
+    "wrong_type": ("lucidtest_bad:NotABackend", """
+        class NotABackend:
+            pass
+     """, "expected a lucid.backends.Backend"),
+    "factory_returns_wrong_type": ("lucidtest_bad:make", """
+        def make():
+            return object()
+     """, "not a lucid.backends.Backend"),
+    "wrong_api_version": ("lucidtest_bad:OldBackend", """
+        from lucid_numpy import NumPyBackend
+
+        class OldBackend(NumPyBackend):
+            api_version = 0
+     """, "API version 0"),
+    "cannot_run_here": ("lucidtest_bad:NoDevice", """
+        from lucid_numpy import NumPyBackend
+
+        class NoDevice(NumPyBackend):
+            @classmethod
+            def unavailable_reason(cls):
+                return "no accelerator found on this machine"
+     """, "no accelerator found"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_broken_plugin_is_reported_and_isolated(good: Site, kind: str) -> None:
+    """A bad plugin is listed with its reason; selecting it raises; the others still work."""
+    value, source, reason = BROKEN[kind]
+    good.install("lucid-badbk", {"badbk": value}, {"lucidtest_bad": source})
+    refresh()
+    statuses = available()
+    bad = statuses["badbk"]
+    assert not bad.available and reason in bad.reason
+    assert bad.distribution == "lucid-badbk"
+    assert reason in str(bad) and "lucid-badbk" in str(bad)
+    assert statuses["goodbk"].available and statuses["numpy"].available
+    with pytest.raises(BackendUnavailableError) as info:
+        get_backend("badbk")
+    assert "lucid-badbk" in str(info.value) and reason in str(info.value)
+    assert info.value.__cause__ is not None  # the plugin's own exception is chained
+    with pytest.raises(BackendUnavailableError):
+        lucid.zeros(1, backend="badbk")
+    assert (lucid.ones(2, backend="goodbk") + 1).device == "goodbk"
+    assert lucid.ones(2).device == "numpy"
+
+
+def test_import_failure_chains_the_plugins_exception(good: Site) -> None:
+    """The error for a plugin that failed to import carries that exception as its cause."""
+    value, source, _ = BROKEN["raises_on_import"]
+    good.install("lucid-badbk", {"badbk": value}, {"lucidtest_bad": source})
+    refresh()
+    with pytest.raises(BackendUnavailableError) as info:
+        get_backend("badbk")
+    cause = info.value.__cause__
+    assert isinstance(cause, RuntimeError) and "boom" in str(cause)
+
+
+def test_raise_plugin_errors_env_var_reraises(good: Site,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LUCID_RAISE_PLUGIN_ERRORS=1`` lets a plugin's own exception propagate."""
+    value, source, _ = BROKEN["raises_on_import"]
+    good.install("lucid-badbk", {"badbk": value}, {"lucidtest_bad": source})
+    refresh()
+    monkeypatch.setenv("LUCID_RAISE_PLUGIN_ERRORS", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        get_backend("badbk")
+    with pytest.raises(RuntimeError, match="boom"):
+        available()
+
+
+# ------------------------------------------------------------ duplicates, clashes
+def test_conflicting_entry_points_name_both_distributions(good: Site) -> None:
+    """Two distributions giving one name different values: unavailable, both named."""
+    good.install("lucid-clash-a", {"clash": "lucidtest_clash_a:GoodBackend"},
+                 {"lucidtest_clash_a": GOOD_PLUGIN})
+    good.install("lucid-clash-b", {"clash": "lucidtest_clash_b:GoodBackend"},
+                 {"lucidtest_clash_b": GOOD_PLUGIN})
+    refresh()
+    status = available()["clash"]
+    assert not status.available
+    for text in ("conflicting", "lucid-clash-a", "lucid-clash-b", "lucidtest_clash_a",
+                 "lucidtest_clash_b"):
+        assert text in status.reason
+    with pytest.raises(BackendUnavailableError, match="lucid-clash-b"):
+        get_backend("clash")
+    assert "lucidtest_clash_a" not in sys.modules and "lucidtest_clash_b" not in sys.modules
+    assert available()["goodbk"].available
+
+
+def test_identical_entry_points_are_one_plugin(site: Site) -> None:
+    """The same (name, value) from two distributions is one plugin, not a clash."""
+    site.install("lucid-dup-a", {"dupbk": "lucidtest_dup:GoodBackend"},
+                 {"lucidtest_dup": GOOD_PLUGIN})
+    site.install("lucid-dup-b", {"dupbk": "lucidtest_dup:GoodBackend"})
+    refresh()
+    assert names().count("dupbk") == 1
+    status = available()["dupbk"]
+    assert status.available, status.reason
+    assert get_backend("dupbk").name == "dupbk"
+
+
+def test_same_distribution_twice_on_the_path_is_one_plugin(site: Site, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """An editable install and a copy of the same distribution do not clash."""
+    second = tmp_path / "second"
+    second.mkdir()
+    monkeypatch.syspath_prepend(str(second))
+    entry = {"twicebk": "lucidtest_twice:GoodBackend"}
+    site.install("lucid-twice", entry, {"lucidtest_twice": GOOD_PLUGIN})
+    site.install("lucid-twice", entry, where=second)
+    refresh()
+    assert available()["twicebk"].available
+
+
+def test_plugin_cannot_override_a_builtin(site: Site) -> None:
+    """An entry point claiming ``numpy`` is ignored (noted), and never imported."""
+    site.install("lucid-evil", {"numpy": "lucidtest_evil:Evil"}, {"lucidtest_evil": """
+        raise RuntimeError("the impostor was imported")
+     """})
+    refresh()
+    registry._instances.pop("numpy", None)
+    status = available()["numpy"]
+    assert status.available and status.value == "lucid_numpy:NumPyBackend"
+    assert any("lucidtest_evil:Evil" in note and "built-ins win" in note
+               for note in status.notes)
+    assert type(get_backend("numpy")).__name__ == "NumPyBackend"
+    assert "lucidtest_evil" not in sys.modules
+
+
+# ------------------------------------------------------------------ unknown names
+def test_unknown_name_lists_available_backends(good: Site) -> None:
+    """An unknown backend name raises BackendNotFoundError listing the usable ones."""
+    with pytest.raises(BackendNotFoundError) as info:
+        get_backend("nosuchbackend")
+    message = str(info.value)
+    assert "'nosuchbackend'" in message and "numpy" in message and "goodbk" in message
+    assert isinstance(info.value, LookupError)
+    with pytest.raises(BackendNotFoundError, match="did you mean 'goodbk'"):
+        get_backend("goodbj")
+    with pytest.raises(BackendNotFoundError):
+        set_backend("nosuchbackend")
+    with pytest.raises(BackendNotFoundError):
+        with use_backend("nosuchbackend"):
+            pass
+    with pytest.raises(BackendNotFoundError):
+        lucid.ones(2).to("nosuchbackend")
+
+
+# ---------------------------------------------------------------------- selection
+def test_selection_precedence(good: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tensor.to() / backend= > use_backend > set_backend > LUCID_BACKEND > numpy."""
+    from lucid_numpy import NumPyBackend
+
+    register_backend("setbk", NumPyBackend)
+    register_backend("ctxbk", NumPyBackend)
+    assert lucid.zeros(1).device == "numpy"
+    monkeypatch.setenv("LUCID_BACKEND", "goodbk")
+    assert lucid.zeros(1).device == "goodbk"
+    set_backend("setbk")
+    assert lucid.zeros(1).device == "setbk"
+    with use_backend("ctxbk") as chosen:
+        assert chosen.name == "ctxbk"
+        t = lucid.randn(2)
+        assert t.device == "ctxbk"
+        assert t.to("goodbk").device == "goodbk"
+        assert lucid.zeros(1, backend="numpy").device == "numpy"
+        with use_backend("numpy"):
+            assert lucid.zeros(1).device == "numpy"
+        assert lucid.zeros(1).device == "ctxbk"
+    assert lucid.zeros(1).device == "setbk"
+    set_backend(None)
+    assert lucid.zeros(1).device == "goodbk"
+    monkeypatch.delenv("LUCID_BACKEND")
+    assert lucid.zeros(1).device == "numpy"
+
+
+def test_tensors_of_two_backends_do_not_mix(good: Site) -> None:
+    """An op on tensors of two backends raises instead of copying silently."""
+    a, b = lucid.ones(2), lucid.ones(2, backend="goodbk")
+    with pytest.raises(MixedBackendError, match="goodbk"):
+        a + b
+    assert (a + b.to("numpy")).device == "numpy"
+
+
+def test_in_process_registration() -> None:
+    """register_backend takes a class, an instance or a factory; names are protected."""
+    from lucid_numpy import NumPyBackend
+
+    register_backend("viaclass", NumPyBackend)
+    instance = NumPyBackend()
+    register_backend("viainstance", instance)
+    register_backend("viafactory", lambda: NumPyBackend())
+    assert get_backend("viainstance") is instance
+    for name in ("viaclass", "viainstance", "viafactory"):
+        assert get_backend(name).name == name
+        status = available()[name]
+        assert status.available and status.source == "registered"
+    with pytest.raises(ValueError, match="already registered"):
+        register_backend("viaclass", NumPyBackend)
+    with pytest.raises(ValueError, match="numpy"):
+        register_backend("numpy", NumPyBackend)
+    register_backend("viaclass", NumPyBackend, exist_ok=True)
+    unregister_backend("viaclass")
+    assert "viaclass" not in names()
+    with pytest.raises(BackendNotFoundError):
+        get_backend("viaclass")
+
+
+def test_reference_kernels_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LUCID_REFERENCE_KERNELS=1`` makes a freshly loaded backend use the reference kernels."""
+    monkeypatch.setenv("LUCID_REFERENCE_KERNELS", "1")
+    registry._instances.pop("numpy", None)
+    backend = get_backend("numpy")
+    assert all(name in vars(backend) for name in NN_KERNELS)  # rebound on the instance
+    assert uses_reference_kernels(backend)
+
+
+# ------------------------------------------------------------- import laziness
+_PROBE = """
+import json, os, sys, time
+start = time.perf_counter()
+import lucid
+seconds = time.perf_counter() - start
+loaded = sorted(m for m in ("numpy", "lucid_numpy", "lucid_cupy", "lucidtest_bad",
+                            "lucidtest_good") if m in sys.modules)
+scanned = lucid.backends.registry._scanned is not None
+device = lucid.zeros(1).device
+status = {k: [v.available, v.reason] for k, v in lucid.backends.available().items()}
+print(json.dumps({"loaded": loaded, "scanned": scanned, "device": device,
+                  "status": status, "seconds": seconds}))
+"""
+
+
+def _probe(site_root: Path, **env: str) -> dict:
+    """Run ``import lucid`` in a fresh interpreter with ``site_root`` on the path."""
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("LUCID_BACKEND", "LUCID_RAISE_PLUGIN_ERRORS")}
+    path = [str(site_root)] + [p for p in sys.path if p]
+    full_env.update(PYTHONPATH=os.pathsep.join(path), **env)
+    done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                          env=full_env, cwd=site_root, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_import_lucid_loads_no_backend_even_with_broken_plugins(good: Site) -> None:
+    """``import lucid`` imports no backend module and scans no entry points."""
+    value, source, _ = BROKEN["raises_on_import"]
+    good.install("lucid-badbk", {"badbk": value}, {"lucidtest_bad": source})
+    result = _probe(good.root, LUCID_BACKEND="goodbk")
+    assert result["loaded"] == [] and result["scanned"] is False
+    assert result["device"] == "goodbk"  # LUCID_BACKEND picks the plugin
+    assert result["status"]["numpy"] == [True, None]
+    assert result["status"]["goodbk"] == [True, None]
+    assert result["status"]["badbk"][0] is False and "boom" in result["status"]["badbk"][1]
