@@ -7,8 +7,10 @@ compiler behind a small prelude that stands in for the CUDA runtime:
   ``blockDim``/``gridDim`` global; ``__shared__`` arrays become function statics, which is
   right because blocks run one after another.
 * Kernels that call ``__syncthreads()`` (listed in ``SYNCHRONISING``) run the threads of a
-  block as real OS threads meeting at a barrier; the others run their threads in sequence,
-  and a kernel that synchronises without being listed is reported as an error.
+  block as fibers (``ucontext``) on one OS thread: a barrier switches back to a scheduler
+  that runs every other thread of the block up to the same barrier first. Threads that reach
+  different numbers of barriers are reported. The other kernels run their threads one after
+  another, and one that synchronises without being listed is reported too.
 
 Arguments are checked the way CuPy's ``RawKernel`` needs them on a GPU, against the kernel's
 C++ signature: an array for each pointer parameter (C-contiguous, with the pointee's size and
@@ -36,61 +38,46 @@ import numpy as np
 
 from ._cuda_source import CTYPES, KERNELS, SOURCE, name_expression
 
-#: Kernels that call ``__syncthreads()``: their blocks run as real threads.
+#: Kernels that call ``__syncthreads()``: their blocks run as fibers.
 SYNCHRONISING = frozenset({"lucid_bn_stats", "lucid_bn_grad_stats"})
 
 _MAX_PARAMS = 64
 
 _PRELUDE = r"""
+#include <ucontext.h>
+
 #include <cmath>
-#include <condition_variable>
 #include <cstddef>
-#include <mutex>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+// volatile: a fiber switch inside __syncthreads() changes these behind the compiler's back.
 struct lucid_dim3 { unsigned x, y, z; };
-static thread_local lucid_dim3 threadIdx;
-static thread_local lucid_dim3 blockIdx;
-static lucid_dim3 blockDim;
-static lucid_dim3 gridDim;
+static volatile lucid_dim3 threadIdx;
+static volatile lucid_dim3 blockIdx;
+static volatile lucid_dim3 blockDim;
+static volatile lucid_dim3 gridDim;
 
 #define __global__
 #define __device__
 #define __shared__ static
 
-// A reusable barrier for the threads of one block (generation counting).
-class lucid_barrier {
-  public:
-    explicit lucid_barrier(unsigned n) : n_(n) {}
-    void wait() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        unsigned generation = generation_;
-        if (++count_ == n_) {
-            count_ = 0;
-            ++generation_;
-            cv_.notify_all();
-        } else {
-            cv_.wait(lock, [&] { return generation != generation_; });
-        }
-    }
-  private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    unsigned n_, count_ = 0, generation_ = 0;
-};
-
-static lucid_barrier* lucid_block_barrier = nullptr;
-static int lucid_unexpected_sync = 0;
+// Threads of a synchronising block run as fibers on one OS thread. __syncthreads() switches
+// back to the scheduler, which resumes every other thread of the block up to its own
+// __syncthreads() (or its end) before any thread passes the barrier.
+static ucontext_t lucid_scheduler;
+static std::vector<ucontext_t> lucid_fibers;
+static std::vector<int> lucid_finished;
+static int lucid_running = -1;        // fiber now running, -1 outside a synchronising launch
+static int lucid_unexpected_sync = 0; // __syncthreads() in a kernel run without fibers
 
 inline void __syncthreads() {
-    if (lucid_block_barrier != nullptr) {
-        lucid_block_barrier->wait();
-    } else {
+    if (lucid_running < 0) {
         lucid_unexpected_sync = 1;
+        return;
     }
+    swapcontext(&lucid_fibers[lucid_running], &lucid_scheduler);
 }
 """
 
@@ -100,47 +87,80 @@ static void lucid_call(void (*kernel)(A...), void** args, std::index_sequence<I.
     kernel(*static_cast<typename std::remove_cv<A>::type*>(args[I])...);
 }
 
-static lucid_dim3 lucid_unflatten(unsigned i, const lucid_dim3& d) {
-    return lucid_dim3{i % d.x, (i / d.x) % d.y, i / (d.x * d.y)};
+static lucid_dim3 lucid_unflatten(unsigned i, unsigned dx, unsigned dy) {
+    return lucid_dim3{i % dx, (i / dx) % dy, i / (dx * dy)};
 }
 
-// Run every thread of every block; returns 1 if a kernel run in sequence synchronised.
+static void lucid_set(volatile lucid_dim3& d, const lucid_dim3& v) {
+    d.x = v.x;
+    d.y = v.y;
+    d.z = v.z;
+}
+
+static void (*lucid_thread_body)() = nullptr;
+
+static void lucid_fiber_entry() {
+    lucid_thread_body();
+    lucid_finished[lucid_running] = 1;  // then uc_link returns to the scheduler
+}
+
+// Returns 0 on success, 1 if a kernel run without fibers called __syncthreads(), 2 if the
+// threads of a block reached different numbers of barriers (undefined behaviour in CUDA).
 template <typename... A>
 static int lucid_emulate(void (*kernel)(A...), const unsigned* grid, const unsigned* block,
-                         void** args, int threaded) {
-    gridDim = lucid_dim3{grid[0], grid[1], grid[2]};
-    blockDim = lucid_dim3{block[0], block[1], block[2]};
+                         void** args, int fibers) {
+    lucid_set(gridDim, lucid_dim3{grid[0], grid[1], grid[2]});
+    lucid_set(blockDim, lucid_dim3{block[0], block[1], block[2]});
     const unsigned nblocks = grid[0] * grid[1] * grid[2];
     const unsigned nthreads = block[0] * block[1] * block[2];
-    auto params = std::index_sequence_for<A...>{};
-    if (!threaded) {
-        lucid_block_barrier = nullptr;
-        lucid_unexpected_sync = 0;
+    static void (*current)(A...);
+    static void** current_args;
+    current = kernel;
+    current_args = args;
+    lucid_unexpected_sync = 0;
+    if (!fibers) {
+        lucid_running = -1;
         for (unsigned b = 0; b < nblocks; ++b) {
-            blockIdx = lucid_unflatten(b, gridDim);
+            lucid_set(blockIdx, lucid_unflatten(b, grid[0], grid[1]));
             for (unsigned t = 0; t < nthreads; ++t) {
-                threadIdx = lucid_unflatten(t, blockDim);
-                lucid_call(kernel, args, params);
+                lucid_set(threadIdx, lucid_unflatten(t, block[0], block[1]));
+                lucid_call(kernel, args, std::index_sequence_for<A...>{});
             }
         }
         return lucid_unexpected_sync;
     }
-    lucid_barrier barrier(nthreads);
-    lucid_block_barrier = &barrier;
-    std::vector<std::thread> workers;
-    for (unsigned t = 0; t < nthreads; ++t) {
-        workers.emplace_back([&, t] {
-            threadIdx = lucid_unflatten(t, blockDim);
-            for (unsigned b = 0; b < nblocks; ++b) {
-                blockIdx = lucid_unflatten(b, gridDim);
-                lucid_call(kernel, args, params);
-                barrier.wait();  // nobody starts the next block (and reuses shared memory) early
+    lucid_thread_body = [] { lucid_call(current, current_args, std::index_sequence_for<A...>{}); };
+    const std::size_t stack_size = 64 * 1024;
+    static std::vector<char*> stacks;  // kept between launches: allocated once per thread slot
+    while (stacks.size() < nthreads) stacks.push_back(new char[stack_size]);
+    lucid_fibers.assign(nthreads, ucontext_t());
+    lucid_finished.assign(nthreads, 0);
+    int status = 0;
+    for (unsigned b = 0; b < nblocks && status == 0; ++b) {
+        lucid_set(blockIdx, lucid_unflatten(b, grid[0], grid[1]));
+        for (unsigned t = 0; t < nthreads; ++t) {
+            getcontext(&lucid_fibers[t]);
+            lucid_fibers[t].uc_stack.ss_sp = stacks[t];
+            lucid_fibers[t].uc_stack.ss_size = stack_size;
+            lucid_fibers[t].uc_link = &lucid_scheduler;
+            makecontext(&lucid_fibers[t], lucid_fiber_entry, 0);
+            lucid_finished[t] = 0;
+        }
+        for (unsigned alive = nthreads; alive > 0 && status == 0;) {  // one barrier phase
+            unsigned done = 0;
+            for (unsigned t = 0; t < nthreads; ++t) {
+                if (lucid_finished[t]) continue;
+                lucid_running = (int)t;
+                lucid_set(threadIdx, lucid_unflatten(t, block[0], block[1]));
+                swapcontext(&lucid_scheduler, &lucid_fibers[t]);
+                done += lucid_finished[t];
             }
-        });
+            if (done != 0 && done != alive) status = 2;  // some exited, some wait at a barrier
+            alive -= done;
+        }
     }
-    for (auto& w : workers) w.join();
-    lucid_block_barrier = nullptr;
-    return 0;
+    lucid_running = -1;
+    return status;
 }
 
 // Describe parameter i: pointer?, pointee const?, floating-point?, size of value/pointee.
@@ -212,7 +232,7 @@ def unavailable_reason() -> str | None:
 def _build(compiler: str) -> str:
     """Compile the translation unit into a shared library (cached by content hash)."""
     code = translation_unit()
-    flags = ["-std=c++14", "-O2", "-shared", "-fPIC", "-pthread", "-w"]
+    flags = ["-std=c++14", "-O2", "-shared", "-fPIC", "-w"]
     key = hashlib.sha256("\0".join([code, compiler, *flags]).encode()).hexdigest()[:20]
     cache = os.path.join(tempfile.gettempdir(), "lucid_cupy_emulator")
     os.makedirs(cache, exist_ok=True)
@@ -293,12 +313,15 @@ class EmulatedKernel:
                 value = np.array(arg)  # a private copy of the scalar's bytes
                 keep.append(value)
                 addresses[i] = value.ctypes.data
-        threaded = int(self._kernel in SYNCHRONISING)
+        fibers = int(self._kernel in SYNCHRONISING)
         status = self._launch(grid3.ctypes.data, block3.ctypes.data, addresses.ctypes.data,
-                              threaded)
-        if status:
+                              fibers)
+        if status == 1:
             raise RuntimeError(f"{self.name} called __syncthreads() but is not listed in "
                                "lucid_cupy._emulator.SYNCHRONISING")
+        if status == 2:
+            raise RuntimeError(f"{self.name}: the threads of a block reached different numbers "
+                               "of __syncthreads() (undefined behaviour on a GPU)")
 
 
 class EmulatedKernels:
