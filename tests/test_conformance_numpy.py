@@ -83,3 +83,59 @@ def test_case_names_are_unique() -> None:
 def test_dedicated_tests_exist(name: str) -> None:
     """The tests named as covering ops outside the table exist in the kit."""
     assert callable(getattr(BackendConformance, _COVERED_ELSEWHERE[name]))
+
+
+_BROKEN_SUITE = '''
+from lucid.backends import register_backend
+from lucid.testing import BackendConformance
+from lucid_numpy import NumPyBackend
+
+
+class WrongWeightGrad(NumPyBackend):
+    """conv2d's weight gradient is 1% too large."""
+
+    def conv2d_grad_weight(self, *args):
+        return NumPyBackend.conv2d_grad_weight(self, *args) * 1.01
+
+
+class NoDevice(NumPyBackend):
+    @classmethod
+    def unavailable_reason(cls):
+        return "no test device here"
+
+
+register_backend("wrongweightgrad", WrongWeightGrad)
+register_backend("nodevice", NoDevice)
+
+
+class TestWrongWeightGrad(BackendConformance):
+    backend = "wrongweightgrad"
+    reference_kernels = False
+    expected_failures = {"test_op_gradients[conv2d-basic]": "known: weight gradient"}
+
+
+class TestNoDevice(BackendConformance):
+    backend = "nodevice"
+'''
+
+
+def test_kit_catches_a_broken_backend(tmp_path) -> None:
+    """Run the kit on a backend with a wrong conv2d weight gradient: the kit must fail it.
+
+    Also shows ``expected_failures`` turning one failure into an xfail and an unavailable
+    backend being skipped with its reason.
+    """
+    import subprocess
+    import sys
+
+    (tmp_path / "test_broken_backend.py").write_text(_BROKEN_SUITE)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rfs", "-p", "no:cacheprovider",
+         "-k", "test_op_gradients and conv2d", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    out = done.stdout
+    assert done.returncode == 1, out
+    n_conv = sum(case.op == "functional.conv2d" for case in CASES)
+    assert f"{n_conv - 1} failed" in out and "1 xfailed" in out, out
+    assert f"{n_conv} skipped" in out and "no test device here" in out, out
+    assert "TestWrongWeightGrad::test_op_gradients[conv2d-pointwise]" in out
