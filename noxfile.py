@@ -1,0 +1,132 @@
+"""lucid's test matrix: backends × NumPy versions, the plugins, lint and type checks.
+
+    python -m pip install nox && nox      # the default sessions (all of them work without a GPU)
+    nox -l                                # list every session; * marks the defaults
+    nox -s "tests(numpy-oldest)"          # one session
+    nox -r                                # reuse the virtual environments of an earlier run
+
+Every session installs lucid (and, where it applies, the packages under ``plugins/``) into
+its own virtual environment as a user would, not in editable mode, so plugins are found
+through their entry points only. Arguments after ``--`` go to pytest (or ruff, mypy).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: nox itself depends on tomli there
+    import tomli as tomllib
+
+ROOT = Path(__file__).parent
+PLUGINS = ROOT / "plugins"
+ARRAY_API_PLUGIN = PLUGINS / "lucid-array-api"
+SK_EXTRAS_PLUGIN = PLUGINS / "lucid-sk-extras"
+BROKEN_PLUGIN = PLUGINS / "lucid-broken-example"
+
+nox.needs_version = ">=2024.3"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_external_run = True
+#: What a bare ``nox`` runs: everything that works on a machine without a GPU.
+nox.options.sessions = [
+    "tests(numpy-oldest)", "tests(numpy-newest)", "tests(array_api)", "plugins", "lint",
+]
+
+
+def _oldest_numpy() -> str:
+    """The pin for the oldest NumPy lucid supports, read from pyproject's ``numpy>=X.Y``."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        found = re.fullmatch(r"numpy\s*>=\s*(\d+)\.(\d+)(?:\.\d+)?\s*(?:,.*)?", requirement)
+        if found:
+            return f"numpy=={found[1]}.{found[2]}.*"
+    raise RuntimeError("pyproject.toml has no 'numpy>=X.Y' dependency to take the oldest from")
+
+
+def _cuda_missing() -> str | None:
+    """Why CuPy cannot run here (no NVIDIA driver or no device), or None when a GPU is present."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return "no NVIDIA driver (nvidia-smi not found)"
+    try:
+        listing = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"nvidia-smi failed: {exc}"
+    if listing.returncode != 0 or "GPU" not in listing.stdout:
+        return f"nvidia-smi lists no CUDA device: {(listing.stdout + listing.stderr).strip()}"
+    return None
+
+
+def _install_lucid(session: nox.Session, *extras: str, numpy: str | None = None) -> None:
+    """Install lucid from this checkout (not editable) with ``extras`` and a NumPy pin."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install(spec, *([numpy] if numpy else []))
+
+
+@nox.session
+@nox.parametrize(("backend", "numpy"), [
+    nox.param("numpy", "oldest", id="numpy-oldest"),
+    nox.param("numpy", "newest", id="numpy-newest"),
+    nox.param("cupy", "newest", id="cupy"),
+    nox.param("array_api", "newest", id="array_api"),
+])
+def tests(session: nox.Session, backend: str, numpy: str) -> None:
+    """Run the test suite for one backend: lucid's own suite, or the array API plugin's."""
+    if backend == "cupy":
+        reason = _cuda_missing()
+        if reason:
+            session.skip(f"CuPy backend needs a CUDA device: {reason}")
+    pin = _oldest_numpy() if numpy == "oldest" else None
+    if backend == "array_api":
+        _install_lucid(session, "test", numpy=pin)
+        session.install(str(ARRAY_API_PLUGIN))
+        # the plugin's tests: the conformance kit, NumPy-semantics checks, an SKNet step
+        session.run("pytest", "-q", "-ra", str(ARRAY_API_PLUGIN / "tests"), *session.posargs,
+                    env={"LUCID_ARRAY_API_NAMESPACE": "array_api_strict"})
+        return
+    _install_lucid(session, "test", *(["cupy"] if backend == "cupy" else []), numpy=pin)
+    if numpy == "newest":
+        session.install("--upgrade", "numpy")
+    session.run("python", "-c", "import numpy, sys; print('NumPy', numpy.__version__, "
+                "'on Python', sys.version.split()[0])")
+    env = {"LUCID_BACKEND": backend}
+    if backend == "cupy":
+        env["LUCID_REQUIRE_GPU"] = "1"  # on a GPU machine a skipped GPU test is a failure
+    session.run("pytest", "-q", "-ra", *session.posargs, env=env)
+
+
+@nox.session
+def plugins(session: nox.Session) -> None:
+    """Install the plugins/ distributions and check lucid finds them through entry points only."""
+    _install_lucid(session, "test")
+    sk_tests = str(SK_EXTRAS_PLUGIN / "tests")
+    # before: the extra models are unknown
+    session.run("pytest", "-q", "-ra", f"{sk_tests}/test_discovery.py",
+                env={"LUCID_SK_EXTRAS_EXPECTED": "absent"})
+    session.install(str(ARRAY_API_PLUGIN), str(SK_EXTRAS_PLUGIN), str(BROKEN_PLUGIN))
+    # after: found, and a deliberately broken plugin beside them breaks nothing
+    session.run("pytest", "-q", "-ra", sk_tests, str(BROKEN_PLUGIN / "tests"),
+                f"{ARRAY_API_PLUGIN}/tests/test_array_api_backend.py::"
+                "test_found_through_its_entry_point_only", *session.posargs,
+                env={"LUCID_SK_EXTRAS_EXPECTED": "installed"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff over the whole repository (configured in pyproject.toml)."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", *(session.posargs or ["."]))
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on the public package ``lucid`` (configured in pyproject's ``[tool.mypy]``)."""
+    _install_lucid(session, "test")
+    session.install("mypy>=1.8")
+    session.run("mypy", *(session.posargs or ["lucid"]))
