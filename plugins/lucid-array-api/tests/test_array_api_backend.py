@@ -233,3 +233,9 @@ def test_unimportable_namespace_is_reported_and_isolated():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2.0"
+
+
+def test_declares_the_interface_version_it_implements():
+    from lucid_array_api import ArrayAPIBackend
+
+    assert ArrayAPIBackend.api_version == 1 == lucid.backends.API_VERSION

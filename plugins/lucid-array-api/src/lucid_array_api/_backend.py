@@ -24,7 +24,7 @@ import numpy as np
 
 import lucid
 from lucid import DType
-from lucid.backends import API_VERSION, Backend
+from lucid.backends import Backend
 
 from . import _indexing
 
@@ -64,7 +64,9 @@ class ArrayAPIBackend(Backend):
     """
 
     name = "array_api"
-    api_version = API_VERSION
+    #: The op-interface version this plugin implements (not lucid's current one, imported:
+    #: a lucid with another interface must refuse this plugin rather than half-run it).
+    api_version = 1
 
     def __init__(self, library: str | ModuleType | None = None, device: Any = None) -> None:
         self.library = _configured_name() if library is None else library
