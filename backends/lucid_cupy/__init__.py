@@ -96,38 +96,49 @@ class CuPyBackend(ArrayModuleBackend):
 
     # ----------------------------------------------------------------- NN kernels
     def conv2d(self, x, w, stride, padding, dilation, groups):
+        """2-D convolution: im2col kernel + cuBLAS GEMM (1x1: a batched GEMM)."""
         return nn.conv2d(self.xp, self._launcher, x, w, stride, padding, dilation, groups)
 
     def conv2d_grad_input(self, gy, w, x_shape, stride, padding, dilation, groups):
+        """Input gradient of conv2d: cuBLAS GEMM + col2im gather kernel."""
         return nn.conv2d_grad_input(self.xp, self._launcher, gy, w, tuple(x_shape), stride,
                                     padding, dilation, groups)
 
     def conv2d_grad_weight(self, gy, x, w_shape, stride, padding, dilation, groups):
+        """Weight gradient of conv2d: im2col kernel + cuBLAS GEMM."""
         return nn.conv2d_grad_weight(self.xp, self._launcher, gy, x, tuple(w_shape), stride,
                                      padding, dilation, groups)
 
     def max_pool2d(self, x, kernel, stride, padding):
+        """Max pooling in one kernel; returns ``(y, argmax)`` with int32 tap indices."""
         return nn.max_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
 
     def max_pool2d_grad(self, gy, argmax, x_shape, kernel, stride, padding):
+        """Max-pooling gradient, gathered through the recorded argmax."""
         return nn.max_pool2d_grad(self.xp, self._launcher, gy, argmax, tuple(x_shape), kernel,
                                   stride, padding)
 
     def avg_pool2d(self, x, kernel, stride, padding):
+        """Average pooling in one kernel (zero padding counted)."""
         return nn.avg_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
 
     def avg_pool2d_grad(self, gy, x_shape, kernel, stride, padding):
+        """Average-pooling gradient in one gather kernel."""
         return nn.avg_pool2d_grad(self.xp, self._launcher, gy, tuple(x_shape), kernel, stride,
                                   padding)
 
     def batch_norm_train(self, x, gamma, beta, eps):
+        """Fused batch norm with batch statistics; returns ``(y, mean, invstd)``."""
         return nn.batch_norm_train(self.xp, self._launcher, x, gamma, beta, eps)
 
     def batch_norm_grad(self, gy, x, gamma, mean, invstd):
+        """Fused batch-norm gradients ``(gx, ggamma, gbeta)``."""
         return nn.batch_norm_grad(self.xp, self._launcher, gy, x, gamma, mean, invstd)
 
     def softmax(self, x, axis):
+        """Numerically stable softmax along ``axis``."""
         return nn.softmax(self.xp, self._launcher, x, axis)
 
     def log_softmax(self, x, axis):
+        """Numerically stable log-softmax along ``axis``."""
         return nn.log_softmax(self.xp, self._launcher, x, axis)

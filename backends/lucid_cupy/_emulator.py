@@ -44,6 +44,9 @@ SYNCHRONISING = frozenset({"lucid_bn_stats", "lucid_bn_grad_stats"})
 _MAX_PARAMS = 64
 
 _PRELUDE = r"""
+#if defined(__APPLE__) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 600  // macOS declares the ucontext routines only with this
+#endif
 #include <ucontext.h>
 
 #include <cmath>
