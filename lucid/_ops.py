@@ -50,11 +50,14 @@ def _pair(a: Any, b: Any, op: str) -> tuple[Tensor | None, Any, Tensor | None, A
     assert ref is not None
     bk = ref.backend
     other = b if ta is not None else a
-    if not isinstance(other, _Scalar):
-        if bk.is_native(other):
-            other = other
-        else:
-            other = bk.asarray(other, ref.dtype if ref.dtype.is_floating else None)
+    if not isinstance(other, _Scalar) and not bk.is_native(other):
+        if hasattr(other, "shape") and hasattr(other, "dtype"):  # another library's array
+            raise MixedBackendError(
+                f"{op}: a {type(other).__module__}.{type(other).__name__} cannot be combined "
+                f"with a tensor on backend {bk.name!r} without a copy; wrap it with "
+                f"lucid.tensor(..., backend={bk.name!r}) first"
+            )
+        other = bk.asarray(other, ref.dtype if ref.dtype.is_floating else None)
     return (ta, ta.data, None, other, bk) if ta is not None else (None, other, tb, tb.data, bk)
 
 

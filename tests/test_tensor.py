@@ -247,3 +247,25 @@ def test_reduction_axis_errors_name_the_axis() -> None:
     """An axis outside the tensor's rank raises IndexError naming it."""
     with pytest.raises(IndexError, match="axis 3"):
         lucid.zeros(2, 3).sum(axis=3)
+
+
+def test_foreign_arrays_are_not_silently_copied_across_backends():
+    """A raw array of another library (here NumPy, on a non-NumPy backend) is refused."""
+    import numpy as np
+    from lucid_numpy import NumPyBackend
+
+    class Wrapped:  # a minimal array type that is not NumPy's
+        def __init__(self, a):
+            self.a, self.shape, self.dtype = a, a.shape, a.dtype
+
+    class WrappedBackend(NumPyBackend):
+        def is_native(self, a):
+            return isinstance(a, Wrapped)
+
+    lucid.backends.register_backend("wrapped", WrappedBackend)
+    t = lucid.ones(2, backend="numpy")
+    wb = lucid.get_backend("wrapped")
+    other = lucid.Tensor._wrap(np.ones(2, np.float32), wb)
+    with pytest.raises(lucid.backends.MixedBackendError, match="without a copy"):
+        lucid._ops.add(other, np.ones(2))
+    assert (t + [1.0, 2.0]).tolist() == [2.0, 3.0]  # Python data is still accepted
