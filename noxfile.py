@@ -101,10 +101,19 @@ def tests(session: nox.Session, backend: str, numpy: str) -> None:
     session.run("pytest", "-q", "-ra", *session.posargs, env=env)
 
 
+def _uninstall(session: nox.Session, *distributions: str) -> None:
+    """Remove ``distributions`` from the session's environment (a reused one may have them)."""
+    if session.venv_backend == "uv":
+        session.run("uv", "pip", "uninstall", *distributions, external=True)
+    else:
+        session.run("python", "-m", "pip", "uninstall", "--yes", *distributions)
+
+
 @nox.session
 def plugins(session: nox.Session) -> None:
     """Install the plugins/ distributions and check lucid finds them through entry points only."""
     _install_lucid(session, "test")
+    _uninstall(session, "lucid-array-api", "lucid-sk-extras", "lucid-broken-example")
     sk_tests = str(SK_EXTRAS_PLUGIN / "tests")
     # before: the extra models are unknown
     session.run("pytest", "-q", "-ra", f"{sk_tests}/test_discovery.py",
