@@ -107,6 +107,16 @@ def test_good_plugin_is_found_through_its_entry_point(good: Site) -> None:
     assert t.device == "goodbk" and t.numpy().tolist() == [[2.0] * 3] * 2
 
 
+def test_entry_point_names_are_case_insensitive(site: Site) -> None:
+    """An entry point declared as ``MixedCase`` is found under any spelling."""
+    site.install("lucid-mixed", {"MixedCase": "lucidtest_mixed:GoodBackend"},
+                 {"lucidtest_mixed": GOOD_PLUGIN})
+    refresh()
+    assert "mixedcase" in names()
+    assert available()["mixedcase"].available
+    assert get_backend("MixedCase") is get_backend("mixedcase")
+
+
 def test_numpy_is_available_through_the_root_distribution() -> None:
     """The built-in NumPy backend is reported as found through lucid's own entry point."""
     refresh()

@@ -110,8 +110,9 @@ def _scan() -> dict[str, _Candidate]:
         found: dict[str, list[tuple[str, str | None]]] = {}
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             pair = (ep.value.strip(), _dist_name(ep))
-            if pair not in found.setdefault(ep.name, []):
-                found[ep.name].append(pair)
+            key = ep.name.strip().lower()  # lookups are case-insensitive
+            if pair not in found.setdefault(key, []):
+                found[key].append(pair)
         result: dict[str, _Candidate] = {}
         for name, entries in found.items():
             values = {value for value, _ in entries}
