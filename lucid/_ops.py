@@ -58,7 +58,10 @@ def _pair(a: Any, b: Any, op: str) -> tuple[Tensor | None, Any, Tensor | None, A
                 f"lucid.tensor(..., backend={bk.name!r}) first"
             )
         other = bk.asarray(other, ref.dtype if ref.dtype.is_floating else None)
-    return (ta, ta.data, None, other, bk) if ta is not None else (None, other, tb, tb.data, bk)
+    if ta is not None:
+        return ta, ta.data, None, other, bk
+    assert tb is not None
+    return None, other, tb, tb.data, bk
 
 
 def _unbroadcast(b: Backend, g: Any, shape: tuple[int, ...]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from . import _dtype
@@ -17,6 +18,13 @@ class Tensor:
     __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
                  "__weakref__")
     __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
+
+    data: Any
+    backend: Backend
+    requires_grad: bool
+    grad: Tensor | None
+    _node: Node | None
+    _retains_grad: bool
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  backend: str | Backend | None = None) -> None:
@@ -212,8 +220,8 @@ class Tensor:
             )
         return bool(self.item())
 
-    def __float__(self) -> float:
-        return float(self.item())
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
 
     def __int__(self) -> int:
         return int(self.item())

@@ -76,7 +76,7 @@ def save(obj: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any] | N
                 f.write(st_save(arrays, metadata={"lucid": meta_text}))
             else:
                 arrays[_META_KEY] = np.frombuffer(meta_text.encode("utf-8"), dtype=np.uint8)
-                np.savez(f, **arrays)
+                np.savez(f, **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

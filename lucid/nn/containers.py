@@ -23,8 +23,8 @@ class Sequential(Module):
     def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], Mapping):
-            for name, m in modules[0].items():
-                self.add_module(name, m)
+            for name, module in modules[0].items():
+                self.add_module(name, module)
         else:
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)  # type: ignore[arg-type]

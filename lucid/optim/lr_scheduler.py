@@ -240,7 +240,7 @@ class OneCycleLR(LRScheduler):
         self._use_betas = "betas" in defaults
         for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
             if last_epoch == -1:
-                group["initial_lr"] = top / div_factor
+                group["initial_lr"] = top / div_factor  # type: ignore[operator]
                 group["lr"] = group["initial_lr"]
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
