@@ -36,6 +36,7 @@ nox.options.error_on_external_run = True
 #: What a bare ``nox`` runs: everything that works on a machine without a GPU.
 nox.options.sessions = [
     "tests(numpy-oldest)", "tests(numpy-newest)", "tests(array_api)", "plugins", "lint",
+    "typecheck",
 ]
 
 
