@@ -1,0 +1,485 @@
+"""Fast neural-network kernels over NCHW arrays, shared by the NumPy and CuPy backends.
+
+Every public function is pure and takes the array module ``xp`` (``numpy`` or ``cupy``) as
+its first argument, so the same code runs on the CPU and on the GPU.  Only functions that
+exist in both libraries are used, and outputs keep the dtype of the inputs (float32 stays
+float32).  There are no Python loops over pixels, images or channels; the only loops run
+over the ``kh*kw`` kernel taps, over stride phases, or over a few cache-sized blocks.
+
+How the heavy lifting is done:
+
+* **Convolution** is lowered to matrix products ("im2col").  A strided *view* of the
+  padded input exposes every receptive field without copying (stride and dilation are folded
+  into the view's strides); that view is copied once into a contiguous column matrix of
+  shape ``(C*kh*kw, N*Ho*Wo)`` so that one large GEMM ``W @ cols`` does all the arithmetic
+  for all images at once.  Grouped convolution is the same GEMM batched over the groups, and
+  an unpadded 1x1 convolution is a plain matrix product with no im2col at all.  On the CPU
+  the output is cut into a few blocks (several images, or bands of rows of one image) whose
+  columns fit in the cache, see :data:`BLOCK_BYTES`.
+* **Gradients** of a convolution are GEMMs too.  The weight gradient is ``cols @ gy^T``.
+  The input gradient is ``W^T @ gy`` followed by "col2im" (a loop over the kernel taps that
+  adds strided slices back into the input gradient); with stride 1 it is computed instead as
+  a convolution of ``gy`` with the flipped kernel, which is the same maths but faster.
+* **Pooling** loops over the kernel taps, each a whole-array elementwise operation.  Strided
+  pooling first regroups the input by stride phase so that every tap is a unit-stride slice.
+* **Batch norm** uses two-pass statistics (mean, then the variance of the centred values),
+  per-channel reductions via ``einsum`` or batched BLAS dot products, and in-place updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Array = Any  #: a numpy.ndarray or cupy.ndarray
+Pair = tuple[int, int]
+Shape = tuple[int, ...]
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------
+
+
+def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output length of a window of size ``k`` (stride ``s``, padding ``p``, dilation ``d``)."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _pad(xp: Any, x: Array, padding: Pair, value: float = 0.0) -> Array:
+    """Pad the two spatial axes of ``x`` with ``value`` (no copy when there is no padding)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    n, c, h, w = x.shape
+    if value == 0.0:
+        out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    else:
+        out = xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out[:, :, ph : ph + h, pw : pw + w] = x
+    return out
+
+
+def _windows(xp: Any, x: Array, kernel: Pair, stride: Pair, dilation: Pair,
+             out_hw: Pair) -> Array:
+    """A read-only view ``(N, C, kh, kw, Ho, Wo)`` of every kernel tap of (padded) ``x``.
+
+    ``view[n, c, i, j, oh, ow] == x[n, c, oh*sh + i*dh, ow*sw + j*dw]``; nothing is copied.
+    """
+    sn, sc, s_h, s_w = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x,
+        shape=x.shape[:2] + tuple(kernel) + tuple(out_hw),
+        strides=(sn, sc, s_h * dilation[0], s_w * dilation[1], s_h * stride[0], s_w * stride[1]),
+    )
+
+
+def _tap_range(size: int, out: int, offset: int, stride: int) -> tuple[slice, slice] | None:
+    """Slices (input, output) of the outputs whose tap lands inside ``[0, size)``.
+
+    Output position ``o`` of a tap reads input position ``o * stride + offset`` (``offset``
+    already includes the padding shift).  Returns ``None`` when no output lands inside.
+    """
+    lo = max(0, -(offset // stride))  # ceil(-offset / stride), clamped at 0
+    hi = min(out, (size - 1 - offset) // stride + 1)
+    if hi <= lo:
+        return None
+    start = lo * stride + offset
+    return slice(start, start + (hi - lo - 1) * stride + 1, stride), slice(lo, hi)
+
+
+def _tap_slices(x_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, padding: Pair,
+                dilation: Pair) -> Iterator[tuple[int, int, tuple, tuple]]:
+    """Yield ``(i, j, x_index, y_index)`` for every kernel tap that touches the input.
+
+    ``x[x_index]`` and ``y[y_index]`` are the matching strided regions of the *unpadded*
+    input and of the output for tap ``(i, j)``, which lets backward passes scatter straight
+    into the input gradient without a padded buffer.
+    """
+    for i in range(kernel[0]):
+        rows = _tap_range(x_hw[0], out_hw[0], i * dilation[0] - padding[0], stride[0])
+        if rows is None:
+            continue
+        for j in range(kernel[1]):
+            cols = _tap_range(x_hw[1], out_hw[1], j * dilation[1] - padding[1], stride[1])
+            if cols is None:
+                continue
+            all_ = slice(None)
+            yield (i, j, (all_, all_, rows[0], cols[0]), (all_, all_, rows[1], cols[1]))
+
+
+def _is_pointwise(w_shape: Shape, padding: Pair) -> bool:
+    """True for an unpadded 1x1 convolution (dilation is then irrelevant)."""
+    return w_shape[2] == 1 and w_shape[3] == 1 and padding[0] == 0 and padding[1] == 0
+
+
+#: Bytes of im2col columns to build per GEMM, by array-module name.  On a CPU the output is
+#: computed in blocks (a few images, or a band of output rows of one image) whose columns
+#: fit in the cache, so the GEMM reads them from the cache right after im2col wrote them;
+#: that is up to 2x faster than one batch-wide matrix that has to go through main memory.
+#: Modules not listed (e.g. ``cupy``) get the whole batch in one GEMM.
+BLOCK_BYTES: dict[str, int] = {"numpy": 4 << 20}
+
+
+def _blocks(xp: Any, n: int, ho: int, bytes_per_row: int, split_rows: bool = True,
+            max_images: int | None = None) -> Iterator[tuple[slice, slice]]:
+    """Yield ``(images, rows)`` slices tiling an ``(n, ., ho, .)`` output into cache blocks.
+
+    ``bytes_per_row`` is the size of the im2col columns for one output row of one image.
+    Whole images are grouped while they fit in :data:`BLOCK_BYTES`; a larger image is cut
+    into bands of output rows (unless ``split_rows`` is false).  ``max_images`` caps the
+    number of images per block.
+    """
+    budget = BLOCK_BYTES.get(getattr(xp, "__name__", ""))
+    per_image = max(1, bytes_per_row * ho)
+    if n == 0 or ho == 0:
+        return
+    if budget is None:
+        yield slice(0, n), slice(0, ho)
+    elif per_image <= budget or not split_rows:
+        step = max(1, min(n, budget // per_image, max_images or n))
+        for lo in range(0, n, step):
+            yield slice(lo, min(n, lo + step)), slice(0, ho)
+    else:
+        band = max(1, budget // max(1, bytes_per_row))
+        for i in range(n):
+            for r0 in range(0, ho, band):
+                yield slice(i, i + 1), slice(r0, min(ho, r0 + band))
+
+
+def _im2col(xp: Any, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
+            out_hw: Pair, groups: int) -> Array:
+    """Copy every receptive field of padded ``xpad`` into ``(G, C/G*kh*kw, N*Ho*Wo)``.
+
+    Row ``(c, i, j)`` of group ``g`` holds tap ``(i, j)`` of channel ``c`` for every output
+    pixel of every image, so ``W.reshape(G, O/G, -1) @ cols`` convolves the whole block.
+    """
+    n, c = xpad.shape[:2]
+    win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
+    cols = xp.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5))  # the one big copy
+    return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1])
+
+
+def _to_channel_major(xp: Any, gy: Array, groups: int) -> Array:
+    """Turn an NCHW ``(N, O, Ho, Wo)`` into a contiguous ``(groups, O/groups, N*Ho*Wo)``."""
+    n, o = gy.shape[:2]
+    gy_t = xp.ascontiguousarray(gy.reshape(n, o, -1).transpose(1, 0, 2))
+    return gy_t.reshape(groups, o // groups, -1)
+
+
+# ----------------------------------------------------------------------------------------
+# Convolution
+# ----------------------------------------------------------------------------------------
+
+
+def conv2d(xp: Any, x: Array, w: Array, stride: Pair, padding: Pair, dilation: Pair,
+           groups: int) -> Array:
+    """2-D cross-correlation of NCHW ``x`` with ``(O, C/groups, kh, kw)`` ``w``; no bias."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    w3 = w.reshape(groups, o // groups, cg * kh * kw)
+    if _is_pointwise(w.shape, padding):
+        # A 1x1 convolution is a plain matrix product per image, no im2col:
+        # (G, O/G, C/G) @ (N, G, C/G, L) -> (N, G, O/G, L), which is already NCHW.
+        if tuple(stride) != (1, 1):
+            x = xp.ascontiguousarray(x[:, :, :: stride[0], :: stride[1]])
+        return (w3 @ x.reshape(n, groups, cg, ho * wo)).reshape(n, o, ho, wo)
+    xpad = _pad(xp, x, padding)
+    y = xp.empty((n, o, ho, wo), dtype=x.dtype)
+    for imgs, rows in _blocks(xp, n, ho, c * kh * kw * wo * x.itemsize):
+        nb, nr = imgs.stop - imgs.start, rows.stop - rows.start
+        xb = xpad[imgs, :, rows.start * stride[0] :]  # the input rows this band reads
+        cols = _im2col(xp, xb, (kh, kw), stride, dilation, (nr, wo), groups)
+        yb = w3 @ cols  # (G, O/G, nb*nr*Wo): one GEMM per group for the whole block
+        y[imgs, :, rows] = yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3)
+    return y
+
+
+def conv2d_grad_input(xp: Any, gy: Array, w: Array, x_shape: Shape, stride: Pair,
+                      padding: Pair, dilation: Pair, groups: int) -> Array:
+    """Gradient of :func:`conv2d` with respect to its input ``x``."""
+    n, c, h, wd = x_shape
+    o, cg, kh, kw = w.shape
+    ho, wo = gy.shape[2:]
+    w3t = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, CgKK, O/G)
+    if _is_pointwise(w.shape, padding):
+        g = (w3t @ gy.reshape(n, groups, o // groups, ho * wo)).reshape(n, c, ho, wo)
+        if tuple(stride) == (1, 1):
+            return g
+        gx = xp.zeros(x_shape, dtype=gy.dtype)
+        gx[:, :, :: stride[0], :: stride[1]] = g
+        return gx
+    full_pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
+    if tuple(stride) == (1, 1) and min(full_pad) >= 0:
+        # With stride 1 the input gradient is itself a convolution: a "full" convolution of
+        # gy with the spatially flipped kernel whose in/out channels are swapped per group.
+        # That reuses the im2col + GEMM forward path and avoids the slower col2im scatter.
+        wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        wt = xp.ascontiguousarray(wt[:, :, :, ::-1, ::-1]).reshape(c, o // groups, kh, kw)
+        return conv2d(xp, gy, wt, (1, 1), full_pad, dilation, groups)
+    gx = xp.zeros(x_shape, dtype=gy.dtype)
+    taps = list(_tap_slices((h, wd), (ho, wo), (kh, kw), stride, padding, dilation))
+    for imgs, _ in _blocks(xp, n, ho, c * kh * kw * wo * gy.itemsize, split_rows=False):
+        # (G, CgKK, O/G) @ (G, O/G, nb*L): the gradient of every im2col entry.
+        gcols = (w3t @ _to_channel_major(xp, gy[imgs], groups)).reshape(
+            c, kh, kw, imgs.stop - imgs.start, ho, wo)
+        # col2im: add each tap's slice straight into the (unpadded) input gradient.
+        gxb = gx[imgs]
+        for i, j, x_idx, y_idx in taps:
+            gxb[x_idx] += gcols[:, i, j].transpose(1, 0, 2, 3)[y_idx]
+    return gx
+
+
+def conv2d_grad_weight(xp: Any, gy: Array, x: Array, w_shape: Shape, stride: Pair,
+                       padding: Pair, dilation: Pair, groups: int) -> Array:
+    """Gradient of :func:`conv2d` with respect to its weight ``w``."""
+    n, c = x.shape[:2]
+    o, cg, kh, kw = w_shape
+    ho, wo = gy.shape[2:]
+    xpad = _pad(xp, x, padding)
+    gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=gy.dtype)  # gw transposed
+    # For a 1x1 stride-1 convolution, the "im2col" of a single image is a free reshape, while
+    # a block of several images costs a transposing copy: only group enough images to give
+    # the GEMM a reasonably long inner dimension.
+    pointwise = _is_pointwise(w_shape, padding) and tuple(stride) == (1, 1)
+    max_images = -(-1024 // max(1, ho * wo)) if pointwise else None
+    for imgs, rows in _blocks(xp, n, ho, c * kh * kw * wo * x.itemsize, True, max_images):
+        xb = xpad[imgs, :, rows.start * stride[0] :]
+        cols = _im2col(xp, xb, (kh, kw), stride, dilation, (rows.stop - rows.start, wo), groups)
+        # gw[g] += gy[g] @ cols[g]^T, computed as (cols[g] @ gy[g]^T)^T: OpenBLAS is a
+        # little faster with the long side of the small result as the row dimension.
+        gw_t += cols @ _to_channel_major(xp, gy[imgs, :, rows], groups).transpose(0, 2, 1)
+    return xp.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w_shape)
+
+
+# ----------------------------------------------------------------------------------------
+# Pooling
+# ----------------------------------------------------------------------------------------
+
+
+def _pool_out_hw(x_shape: Shape, kernel: Pair, stride: Pair, padding: Pair) -> Pair:
+    """Output ``(Ho, Wo)`` of a pooling window."""
+    return (_out_size(x_shape[2], kernel[0], stride[0], padding[0], 1),
+            _out_size(x_shape[3], kernel[1], stride[1], padding[1], 1))
+
+
+def _phases_shape(x_shape: Shape, stride: Pair, padding: Pair) -> Shape:
+    """Shape ``(sh, sw, N, C, Hq, Wq)`` of :func:`_phases` for an input of ``x_shape``."""
+    n, c, h, w = x_shape
+    sh, sw = stride
+    hq, wq = -(-(h + 2 * padding[0]) // sh), -(-(w + 2 * padding[1]) // sw)  # ceil division
+    return (sh, sw, n, c, hq, wq)
+
+
+def _phase_regions(x_hw: Pair, stride: Pair,
+                   padding: Pair) -> Iterator[tuple[int, int, tuple, tuple]]:
+    """Yield ``(p, q, x_index, phase_index)``: where phase ``(p, q)``'s pixels sit in both.
+
+    Padded row ``R`` is input row ``R - ph`` and lives in phase ``R % sh`` at row ``R // sh``
+    (the same for columns).
+    """
+    spans = []
+    for size, s, pad in zip(x_hw, stride, padding):
+        axis = []
+        for p in range(s):
+            first = (p - pad) % s  # first input row (or column) of phase p
+            count = len(range(first, size, s))
+            start = (first + pad) // s  # its index inside the phase
+            axis.append((slice(first, size, s), slice(start, start + count)))
+        spans.append(axis)
+    all_ = slice(None)
+    for p, (x_rows, ph_rows) in enumerate(spans[0]):
+        for q, (x_cols, ph_cols) in enumerate(spans[1]):
+            yield p, q, (all_, all_, x_rows, x_cols), (all_, all_, ph_rows, ph_cols)
+
+
+def _phases(xp: Any, x: Array, stride: Pair, padding: Pair, fill: float) -> Array:
+    """Pad ``x`` with ``fill`` and regroup it by stride phase: ``(sh, sw, N, C, Hq, Wq)``.
+
+    ``phases[p, q, n, c, a, b] == padded[n, c, a*sh + p, b*sw + q]``, so every pooling tap
+    becomes a slice with unit inner stride (see :func:`_phase_tap`).  Elementwise NumPy
+    loops are several times faster on such slices than on ones that skip elements.
+    """
+    if tuple(stride) == (1, 1):
+        return _pad(xp, x, padding, fill)[None, None]
+    phases = xp.full(_phases_shape(x.shape, stride, padding), fill, dtype=x.dtype)
+    for p, q, x_idx, ph_idx in _phase_regions(x.shape[2:], stride, padding):
+        phases[p, q][ph_idx] = x[x_idx]
+    return phases
+
+
+def _unphase(xp: Any, phases: Array, x_shape: Shape, padding: Pair) -> Array:
+    """Inverse of :func:`_phases`: interleave the phases back and drop the padding."""
+    x = xp.empty(x_shape, dtype=phases.dtype)
+    for p, q, x_idx, ph_idx in _phase_regions(x_shape[2:], phases.shape[:2], padding):
+        x[x_idx] = phases[p, q][ph_idx]
+    return x
+
+
+def _phase_tap(phases: Array, i: int, j: int, stride: Pair, out_hw: Pair) -> Array:
+    """View ``(N, C, Ho, Wo)`` of kernel tap ``(i, j)``: ``padded[:, :, oh*sh + i, ow*sw + j]``."""
+    sh, sw = stride
+    a, b = i // sh, j // sw
+    return phases[i % sh, j % sw, :, :, a : a + out_hw[0], b : b + out_hw[1]]
+
+
+def max_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair,
+               padding: Pair) -> tuple[Array, Array]:
+    """Max pooling with -inf padding; returns ``(y, argmax)`` (argmax = tap index i*kw+j)."""
+    out_hw = _pool_out_hw(x.shape, kernel, stride, padding)
+    phases = _phases(xp, x, stride, padding, float("-inf"))
+    y = _phase_tap(phases, 0, 0, stride, out_hw).copy()
+    # Tap numbers fit in uint8 for any window up to 16x16.
+    argmax = xp.zeros(y.shape, dtype=xp.uint8 if kernel[0] * kernel[1] <= 256 else xp.int32)
+    for t in range(1, kernel[0] * kernel[1]):
+        v = _phase_tap(phases, t // kernel[1], t % kernel[1], stride, out_hw)
+        better = v > y  # strict, so the first maximum wins ties (like PyTorch)
+        xp.maximum(y, v, out=y)
+        # argmax < t everywhere, so max(argmax, t * better) == where(better, t, argmax) but
+        # without the slow masked-assignment loop.
+        xp.maximum(argmax, better * argmax.dtype.type(t), out=argmax)
+    return y, argmax
+
+
+def max_pool2d_grad(xp: Any, gy: Array, argmax: Array, x_shape: Shape, kernel: Pair,
+                    stride: Pair, padding: Pair) -> Array:
+    """Gradient of :func:`max_pool2d`: each ``gy`` goes back to the input its window picked."""
+    out_hw = gy.shape[2:]
+    gphases = xp.zeros(_phases_shape(x_shape, stride, padding), dtype=gy.dtype)
+    for t in range(kernel[0] * kernel[1]):
+        tap = _phase_tap(gphases, t // kernel[1], t % kernel[1], stride, out_hw)
+        tap += gy * (argmax == t)  # (a multiply by the mask is much faster than where())
+    return _unphase(xp, gphases, x_shape, padding)
+
+
+def avg_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> Array:
+    """Average pooling; zero padding counts in the average (``count_include_pad=True``)."""
+    n, c = x.shape[:2]
+    kh, kw = kernel
+    ho, wo = _pool_out_hw(x.shape, kernel, stride, padding)
+    if tuple(kernel) == tuple(stride) and tuple(padding) == (0, 0):
+        # Non-overlapping tiles: a reshape, then the mean of each tile, computed as a sum over
+        # the kh rows of a tile (unit-stride adds) followed by a sum over its kw columns.
+        if wo == 1:  # each tile spans whole rows (e.g. global pooling): one mean per tile
+            tiles = x[:, :, : ho * kh, :kw].reshape(n, c, ho, kh * kw)
+            return tiles.mean(axis=-1, keepdims=True, dtype=x.dtype)
+        tiles = x[:, :, : ho * kh, : wo * kw].reshape(n, c, ho, kh, wo, kw)
+        rows = tiles.sum(axis=3)  # (N, C, Ho, Wo, kw)
+        y = rows[..., 0].copy()
+        for j in range(1, kw):
+            y += rows[..., j]
+    else:
+        phases = _phases(xp, x, stride, padding, 0.0)
+        y = _phase_tap(phases, 0, 0, stride, (ho, wo)).copy()
+        for t in range(1, kh * kw):
+            y += _phase_tap(phases, t // kw, t % kw, stride, (ho, wo))
+    y *= 1.0 / (kh * kw)
+    return y
+
+
+def avg_pool2d_grad(xp: Any, gy: Array, x_shape: Shape, kernel: Pair, stride: Pair,
+                    padding: Pair) -> Array:
+    """Gradient of :func:`avg_pool2d`: each input gets ``gy / (kh*kw)`` from every window."""
+    n, c, h, w = x_shape
+    kh, kw = kernel
+    ho, wo = gy.shape[2:]
+    g = gy * (1.0 / (kh * kw))
+    if tuple(kernel) == tuple(stride) and tuple(padding) == (0, 0):
+        # Every input pixel lies in at most one tile: broadcast each g over its tile.
+        tiles = xp.broadcast_to(g[:, :, :, None, :, None], (n, c, ho, kh, wo, kw))
+        tiles = tiles.reshape(n, c, ho * kh, wo * kw)  # one copy
+        if (ho * kh, wo * kw) == (h, w):
+            return tiles
+        gx = xp.zeros(x_shape, dtype=gy.dtype)
+        gx[:, :, : ho * kh, : wo * kw] = tiles
+        return gx
+    gphases = xp.zeros(_phases_shape(x_shape, stride, padding), dtype=gy.dtype)
+    for t in range(kh * kw):
+        tap = _phase_tap(gphases, t // kw, t % kw, stride, (ho, wo))
+        tap += g
+    return _unphase(xp, gphases, x_shape, padding)
+
+
+# ----------------------------------------------------------------------------------------
+# Batch normalisation
+# ----------------------------------------------------------------------------------------
+
+
+def _channel_sum(xp: Any, a3: Array) -> Array:
+    """Per-channel sum of an ``(N, C, L)`` array over axes 0 and 2."""
+    return xp.einsum("ncl->c", a3)
+
+
+def _channel_dot(xp: Any, a3: Array, b3: Array) -> Array:
+    """Per-channel ``sum(a * b)`` over axes 0 and 2 of two ``(N, C, L)`` arrays, no temporary.
+
+    Long rows go through BLAS as one batch of dot products (row-by-row ``(1, L) @ (L, 1)``);
+    for short rows the per-call overhead dominates and ``einsum`` is faster.
+    """
+    n, c, ell = a3.shape
+    if ell < 128:
+        return xp.einsum("ncl,ncl->c", a3, b3)
+    return (a3.reshape(n, c, 1, ell) @ b3.reshape(n, c, ell, 1)).sum(axis=(0, 2, 3))
+
+
+def batch_norm_train(xp: Any, x: Array, gamma: Array | None, beta: Array | None,
+                     eps: float) -> tuple[Array, Array, Array]:
+    """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``."""
+    n, c = x.shape[:2]
+    x3 = xp.ascontiguousarray(x).reshape(n, c, -1)
+    count = x3.shape[0] * x3.shape[2]
+    mean = _channel_sum(xp, x3) / count
+    y = x3 - mean[:, None]  # centred copy; becomes the output in place
+    var = _channel_dot(xp, y, y) / count  # biased variance, computed from centred values
+    invstd = 1.0 / xp.sqrt(var + eps)
+    y *= (invstd if gamma is None else gamma * invstd)[:, None]
+    if beta is not None:
+        y += beta[:, None]
+    return y.reshape(x.shape), mean, invstd
+
+
+def batch_norm_grad(xp: Any, gy: Array, x: Array, gamma: Array | None, mean: Array,
+                    invstd: Array) -> tuple[Array, Array | None, Array | None]:
+    """Gradients ``(gx, ggamma, gbeta)`` of :func:`batch_norm_train` (None without gamma).
+
+    With ``xhat = (x - mean) * invstd`` and ``M`` values per channel:
+    ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``.
+    """
+    n, c = x.shape[:2]
+    gy3 = xp.ascontiguousarray(gy).reshape(n, c, -1)
+    xc = xp.ascontiguousarray(x).reshape(n, c, -1) - mean[:, None]  # x - mean
+    count = xc.shape[0] * xc.shape[2]
+    gbeta = _channel_sum(xp, gy3)
+    ggamma = _channel_dot(xp, gy3, xc) * invstd  # sum(gy * xhat)
+    scale = invstd if gamma is None else gamma * invstd
+    # gx = scale*gy - scale*gbeta/M - (scale*invstd*ggamma/M) * xc, built in place in xc.
+    xc *= (-scale * invstd * ggamma / count)[:, None]
+    xc -= (scale * gbeta / count)[:, None]
+    gx = gy3 * scale[:, None]
+    gx += xc
+    gx = gx.reshape(x.shape)
+    if gamma is None:
+        return gx, None, None
+    return gx, ggamma, gbeta
+
+
+# ----------------------------------------------------------------------------------------
+# Softmax
+# ----------------------------------------------------------------------------------------
+
+
+def softmax(xp: Any, x: Array, axis: int) -> Array:
+    """Numerically stable softmax along ``axis`` (the max is subtracted first)."""
+    e = x - x.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(xp: Any, x: Array, axis: int) -> Array:
+    """Numerically stable log-softmax along ``axis`` (log-sum-exp with the max factored out)."""
+    z = x - x.max(axis=axis, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    return z
