@@ -81,6 +81,36 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from lucid import checkpoint, models
+    from lucid.convert import convert_with_report, read_weights_file
+
+    try:
+        source = read_weights_file(args.src)
+        num_classes = args.num_classes
+        if num_classes is None:  # the classifier is called fc.weight in every supported naming
+            fc = source.arrays.get("fc.weight")
+            num_classes = int(fc.shape[0]) if fc is not None and fc.ndim == 2 else 1000
+        model = models.get(args.model, num_classes=num_classes, in_channels=args.in_channels)
+        arrays, report = convert_with_report(source.arrays, model, args.model,
+                                             naming="lucid" if source.is_lucid else None)
+        name = models.model_entry(args.model).name
+        path = checkpoint.save(arrays, args.dst, metadata={
+            "model": name, "num_classes": num_classes, "in_channels": args.in_channels,
+            "converted_from": os.path.basename(str(args.src)), "source_naming": report.naming})
+    except (ValueError, ImportError, OSError, LookupError, TypeError) as exc:
+        print(f"lucid convert: error: {exc}", file=sys.stderr)
+        return 2
+    n_params = sum(p.size for p in model.parameters())
+    print(f"read {len(source.arrays)} tensors from {args.src} ({source.file_format}, "
+          f"{report.naming} naming)")
+    print(f"wrote {report.n_tensors} tensors ({n_params:,} parameters, {report.n_values:,} "
+          f"values in all) for {name} with {num_classes} classes to {path}")
+    if report.filled:
+        print(f"filled {len(report.filled)} absent num_batches_tracked buffers with 0")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lucid`` command."""
     parser = argparse.ArgumentParser(prog="lucid", description=__doc__)
@@ -109,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("backends", help="list backends and why any is unavailable")
     b.set_defaults(func=_cmd_backends)
+
+    c = sub.add_parser("convert", help="convert timm/PyTorch weights to a lucid checkpoint",
+                       description="Convert a timm/torchvision state dict (.pth/.pt needs "
+                       "PyTorch; safetensors and .npz do not) into a lucid checkpoint for "
+                       "MODEL, written as .safetensors or .npz according to DST's extension.")
+    c.add_argument("model", help="registered model name, e.g. sk_resnet_18")
+    c.add_argument("src", help="source weights: .pth/.pt, .safetensors or .npz")
+    c.add_argument("dst", help="lucid checkpoint to write (.npz or .safetensors)")
+    c.add_argument("--num-classes", type=int, default=None,
+                   help="classifier width (default: the rows of the source's fc.weight)")
+    c.add_argument("--in-channels", type=int, default=3, help="input channels (default 3)")
+    c.set_defaults(func=_cmd_convert)
     return parser
 
 

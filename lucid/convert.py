@@ -312,9 +312,16 @@ def uses_lucid_names(keys: Sequence[str] | Any) -> bool:
     return any(isinstance(k, str) and k.startswith("stem.") for k in keys)
 
 
-def _convert(src: Mapping[str, Any], model: Any, label: str,
-             naming: str | None = None) -> tuple[dict[str, np.ndarray], ConversionReport]:
-    """Map, validate and cast ``src`` for ``model``; return the lucid state dict and a report."""
+def convert_with_report(src: Mapping[str, Any], model: Any, label: str | None = None,
+                        naming: str | None = None,
+                        ) -> tuple[dict[str, np.ndarray], ConversionReport]:
+    """Like :func:`convert_state_dict` for a built model, also returning a report.
+
+    ``naming`` forces the source naming (``"lucid"`` or the model's table); by default a
+    state dict with a ``stem.`` key is taken to be in lucid naming. ``label`` names the model
+    in error messages.
+    """
+    label = label or type(model).__name__
     arrays = _strip_prefixes(_unwrap(src))
     keymap = key_map_for(model)
     if naming is None:
@@ -394,7 +401,7 @@ def convert_state_dict(src: Mapping[str, Any], model_name_or_model: Any) -> dict
     Raises :class:`ConversionError` naming every missing, unexpected or mis-shaped tensor.
     """
     model, label = _resolve_model(model_name_or_model)
-    return _convert(src, model, label)[0]
+    return convert_with_report(src, model, label)[0]
 
 
 def to_source_state_dict(model: Any) -> dict[str, np.ndarray]:
@@ -485,7 +492,10 @@ def read_weights_file(path: str | os.PathLike[str]) -> WeightsFile:
     kind = sniff_format(path)
     if kind in ("safetensors", "npz"):
         arrays, meta = checkpoint.load(path)
-        return WeightsFile(dict(arrays), dict(meta), kind)
+        weights = WeightsFile(dict(arrays), dict(meta), kind)
+        if not weights.is_lucid:
+            weights.arrays = _strip_prefixes(weights.arrays)
+        return weights
     obj = _torch_load(path)
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"{str(path)!r} holds a {type(obj).__name__}, not a state dict "
@@ -513,7 +523,7 @@ def load_weights(model: Any, path: str | os.PathLike[str],
             raise ConversionError(f"{str(path)!r} is a lucid checkpoint of {saved_for!r}, not "
                                   f"of {model_name!r}")
         naming = "lucid"
-    converted, report = _convert(weights.arrays, model, label, naming=naming)
+    converted, report = convert_with_report(weights.arrays, model, label, naming=naming)
     model.load_state_dict(converted, strict=True)
     report.source_format = ("lucid checkpoint" if weights.is_lucid else weights.file_format)
     report.metadata = weights.metadata
@@ -525,5 +535,5 @@ def _norm(name: str) -> str:
 
 
 __all__ = ["ConversionError", "ConversionReport", "KeyMap", "KeyRule", "WeightsFile",
-           "convert_state_dict", "key_map_for", "load_weights", "read_weights_file",
-           "sniff_format", "to_source_state_dict", "uses_lucid_names"]
+           "convert_state_dict", "convert_with_report", "key_map_for", "load_weights",
+           "read_weights_file", "sniff_format", "to_source_state_dict", "uses_lucid_names"]
