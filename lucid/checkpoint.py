@@ -109,6 +109,9 @@ def load(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str,
             arrays = {}
             for key in npz.files:
                 arr = npz[key]
+                if not isinstance(arr, np.ndarray):  # a zip member that is not an .npy array
+                    raise CheckpointError(f"{path}: entry {key!r} is not a NumPy array; this "
+                                          "zip archive is not a lucid .npz checkpoint")
                 if key != _META_KEY and arr.dtype.kind not in _ALLOWED_KINDS:
                     raise CheckpointError(f"{path}: entry {key!r} has unsupported dtype "
                                           f"{arr.dtype}")

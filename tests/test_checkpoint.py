@@ -115,6 +115,15 @@ def test_pickled_payloads_are_never_loaded(tmp_path):
     assert not os.path.exists("/tmp/lucid_pwned")
 
 
+def test_zip_archives_that_are_not_npz_are_refused(tmp_path):
+    path = tmp_path / "model.pth"  # e.g. a torch.save() zip: members are not .npy arrays
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+        zf.writestr("archive/version", b"3\n")
+    with pytest.raises(CheckpointError, match="not a NumPy array|not a readable"):
+        checkpoint.load(path)
+
+
 def test_only_numeric_arrays_can_be_saved(tmp_path):
     with pytest.raises(CheckpointError, match="dtype"):
         checkpoint.save({"names": np.array(["a", "b"])}, tmp_path / "x.npz")
