@@ -36,7 +36,7 @@ nox.options.error_on_external_run = True
 #: What a bare ``nox`` runs: everything that works on a machine without a GPU.
 nox.options.sessions = [
     "tests(numpy-oldest)", "tests(numpy-newest)", "tests(array_api)", "plugins", "lint",
-    "typecheck",
+    "typecheck", "parity",
 ]
 
 
@@ -140,3 +140,14 @@ def typecheck(session: nox.Session) -> None:
     _install_lucid(session, "test")
     session.install("mypy>=1.8")
     session.run("mypy", *(session.posargs or ["lucid"]))
+
+
+@nox.session(venv_backend="virtualenv")
+def parity(session: nox.Session) -> None:
+    """Numerical parity with PyTorch/timm: converted weights compute the same function.
+
+    Uses pip (not uv) so the pinned PyTorch wheel can come from a local wheel cache/index.
+    """
+    _install_lucid(session, "test")
+    session.install("torch==2.14.1", "torchvision==0.29.1", "timm", "safetensors", "pillow")
+    session.run("pytest", "-q", "-ra", "-m", "parity", "tests/parity", *session.posargs)
