@@ -50,34 +50,39 @@ class ResNetConfig:
     block_arg_keys: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        check_choice("block", self.block, BLOCK_TYPES)
-        object.__setattr__(self, "layers", check_int_tuple("layers", self.layers, length=4))
-        object.__setattr__(self, "channels", check_int_tuple("channels", self.channels, length=4))
-        check_int("num_classes", self.num_classes, minimum=0)
-        check_int("in_channels", self.in_channels)
-        check_int("stem_width", self.stem_width)
-        check_choice("stem_type", self.stem_type, STEM_TYPES)
-        for flag in ("avg_down", "zero_init_last"):
-            if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"{flag} must be a bool, got {getattr(self, flag)!r}")
-        check_int("base_width", self.base_width)
-        check_int("cardinality", self.cardinality)
-        check_float("drop_rate", self.drop_rate, 0.0, 1.0)
-        if self.drop_rate == 1.0:
-            raise ValueError("drop_rate must be < 1.0, got 1.0")
-        if self.block == "basic" and (self.cardinality != 1 or self.base_width != 64):
-            raise ValueError(
-                f"block='basic' supports only cardinality=1 and base_width=64, got "
-                f"cardinality={self.cardinality}, base_width={self.base_width}; "
-                "use block='bottleneck' for grouped (ResNeXt) blocks"
-            )
-        object.__setattr__(self, "block_args",
-                           check_mapping("block_args", self.block_args, self.block_arg_keys))
+        validate_resnet_fields(self)
 
     @property
     def expansion(self) -> int:
         """Output channels of a block divided by its ``planes``."""
         return 1 if self.block == "basic" else 4
+
+
+def validate_resnet_fields(cfg: Any, flags: tuple[str, ...] = ()) -> None:
+    """Check (and normalise to tuples) the fields every ResNet-family config shares."""
+    check_choice("block", cfg.block, BLOCK_TYPES)
+    object.__setattr__(cfg, "layers", check_int_tuple("layers", cfg.layers, length=4))
+    object.__setattr__(cfg, "channels", check_int_tuple("channels", cfg.channels, length=4))
+    check_int("num_classes", cfg.num_classes, minimum=0)
+    check_int("in_channels", cfg.in_channels)
+    check_int("stem_width", cfg.stem_width)
+    check_choice("stem_type", cfg.stem_type, STEM_TYPES)
+    for flag in ("avg_down", "zero_init_last", *flags):
+        if not isinstance(getattr(cfg, flag), bool):
+            raise TypeError(f"{flag} must be a bool, got {getattr(cfg, flag)!r}")
+    check_int("base_width", cfg.base_width)
+    check_int("cardinality", cfg.cardinality)
+    check_float("drop_rate", cfg.drop_rate, 0.0, 1.0)
+    if cfg.drop_rate == 1.0:
+        raise ValueError("drop_rate must be < 1.0, got 1.0")
+    if cfg.block == "basic" and (cfg.cardinality != 1 or cfg.base_width != 64):
+        raise ValueError(
+            f"block='basic' supports only cardinality=1 and base_width=64, got "
+            f"cardinality={cfg.cardinality}, base_width={cfg.base_width}; "
+            "use block='bottleneck' for grouped (ResNeXt) blocks"
+        )
+    object.__setattr__(cfg, "block_args",
+                       check_mapping("block_args", cfg.block_args, cfg.block_arg_keys))
 
 
 class BasicBlock(nn.Module):
@@ -88,9 +93,13 @@ class BasicBlock(nn.Module):
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
                  downsample: nn.Module | None = None, **_: Any) -> None:
         super().__init__()
-        self.conv1 = nn.ConvBNReLU2d(inplanes, planes, 3, stride=stride)
+        self.conv1 = self.make_conv1(inplanes, planes, stride)
         self.conv2 = nn.ConvBNReLU2d(planes, planes, 3, act=False)
         self.downsample = downsample
+
+    def make_conv1(self, inplanes: int, planes: int, stride: int) -> nn.Module:
+        """The first 3×3 layer (SKNet replaces it with a Selective Kernel unit)."""
+        return nn.ConvBNReLU2d(inplanes, planes, 3, stride=stride)
 
     def forward(self, x: Tensor) -> Tensor:
         """Residual forward pass."""

@@ -11,21 +11,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import nn
-from .._ops import add, relu
-from .._tensor import Tensor
 from .config import (
-    check_choice,
     check_float,
     check_int,
     check_int_tuple,
-    check_mapping,
 )
 from .resnet import (
-    BLOCK_TYPES,
-    STEM_TYPES,
+    BasicBlock,
     Bottleneck,
     ResNet,
     ResNetConfig,
+    validate_resnet_fields,
 )
 
 #: keys ``SKNetConfig.block_args`` may hold, forwarded to every Selective Kernel unit
@@ -66,36 +62,15 @@ class SKNetConfig:
     block_arg_keys: ClassVar[tuple[str, ...]] = SK_BLOCK_ARG_KEYS
 
     def __post_init__(self) -> None:
-        check_choice("block", self.block, BLOCK_TYPES)
-        object.__setattr__(self, "layers", check_int_tuple("layers", self.layers, length=4))
+        validate_resnet_fields(self, flags=("split_input", "dilated_kernels"))
         ks = check_int_tuple("kernel_sizes", self.kernel_sizes, min_length=2)
         if any(k % 2 == 0 for k in ks):
             raise ValueError(f"kernel_sizes must all be odd (3, 5, 7, ...), got {list(ks)}")
         object.__setattr__(self, "kernel_sizes", ks)
-        check_int("base_width", self.base_width)
-        check_int("cardinality", self.cardinality)
-        check_int("num_classes", self.num_classes, minimum=0)
-        check_int("in_channels", self.in_channels)
-        check_choice("stem_type", self.stem_type, STEM_TYPES)
-        check_int("stem_width", self.stem_width)
-        object.__setattr__(self, "channels", check_int_tuple("channels", self.channels, length=4))
         check_float("attn_ratio", self.attn_ratio, 0.0, 1.0, low_open=True)
         check_int("attn_divisor", self.attn_divisor)
         if self.attn_min is not None:
             check_int("attn_min", self.attn_min)
-        for flag in ("avg_down", "split_input", "dilated_kernels", "zero_init_last"):
-            if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"{flag} must be a bool, got {getattr(self, flag)!r}")
-        check_float("drop_rate", self.drop_rate, 0.0, 1.0)
-        if self.drop_rate == 1.0:
-            raise ValueError("drop_rate must be < 1.0, got 1.0")
-        if self.block == "basic" and (self.cardinality != 1 or self.base_width != 64):
-            raise ValueError(
-                f"block='basic' supports only cardinality=1 and base_width=64, got "
-                f"cardinality={self.cardinality}, base_width={self.base_width}"
-            )
-        object.__setattr__(self, "block_args",
-                           check_mapping("block_args", self.block_args, self.block_arg_keys))
         if self.split_input:
             self._check_split()
 
@@ -128,27 +103,18 @@ class SKNetConfig:
                     **(self.block_args or {}))
 
 
-class SKBasicBlock(nn.Module):
+class SKBasicBlock(BasicBlock):
     """Basic block whose first 3×3 conv is a Selective Kernel unit."""
-
-    expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
                  downsample: nn.Module | None = None, sk_kwargs: dict[str, Any] | None = None,
                  **_: Any) -> None:
-        super().__init__()
-        self.conv1 = nn.SelectiveKernel(inplanes, planes, stride=stride, **(sk_kwargs or {}))
-        self.conv2 = nn.ConvBNReLU2d(planes, planes, 3, act=False)
-        self.downsample = downsample
+        self._sk_kwargs = sk_kwargs or {}
+        super().__init__(inplanes, planes, stride, downsample)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Residual forward pass."""
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return relu(add(self.conv2(self.conv1(x)), shortcut))
-
-    def last_bn(self) -> nn.BatchNorm2d:
-        """The BN whose weight is zeroed by ``zero_init_last``."""
-        return self.conv2.bn
+    def make_conv1(self, inplanes: int, planes: int, stride: int) -> nn.Module:
+        """A Selective Kernel unit in place of the first 3×3 conv."""
+        return nn.SelectiveKernel(inplanes, planes, stride=stride, **self._sk_kwargs)
 
 
 class SKBottleneck(Bottleneck):
