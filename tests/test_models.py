@@ -293,3 +293,13 @@ def test_deep_copied_model_shares_the_backend_and_runs():
         np.testing.assert_allclose(clone(x).numpy(), model(x).numpy(), rtol=1e-6)
     assert clone.fc.weight.backend is model.fc.weight.backend
     assert clone.fc.weight is not model.fc.weight
+
+
+def test_input_dtype_mismatch_is_a_clear_error():
+    model = models.get("sk_resnet_mini", num_classes=3, in_channels=1)
+    with pytest.raises(TypeError, match="input dtype float64 does not match weight dtype float32"):
+        model(lucid.zeros(1, 1, 16, 16, dtype=lucid.float64))
+    with pytest.raises(TypeError, match="input dtype uint8"):
+        model(lucid.zeros(1, 1, 16, 16, dtype=lucid.uint8))
+    with pytest.raises(TypeError, match="linear: input dtype float64"):
+        nn.Linear(3, 2)(lucid.zeros(1, 3, dtype=lucid.float64))

@@ -42,6 +42,16 @@ def _pair(v: Any, name: str) -> Pair:
     return out  # type: ignore[return-value]
 
 
+def _check_dtypes(op: str, x: Tensor, weight: Tensor) -> None:
+    """Input and weight must share one floating dtype (no silent promotion)."""
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{op}: input dtype {x.dtype.name} does not match weight dtype "
+            f"{weight.dtype.name}; convert the input (x.astype({weight.dtype.name!r})) or the "
+            f"module (.to({x.dtype.name!r}))"
+        )
+
+
 def _check_4d(x: Tensor, op: str) -> None:
     if x.ndim != 4:
         raise ValueError(f"{op} expects a 4-D (N, C, H, W) input, got shape {x.shape}")
@@ -67,6 +77,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         raise ValueError(f"conv2d weight must be 4-D (O, C/groups, kh, kw), got {weight.shape}")
     if x.backend is not weight.backend:
         raise _mixed(x, weight, "conv2d")
+    _check_dtypes("conv2d", x, weight)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     kh, kw = weight.shape[2:]
     if isinstance(padding, str):
@@ -219,6 +230,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
                          f"{weight.shape}; expected a 2-D weight (out_features, in_features) "
                          f"and an input whose last axis has in_features entries")
+    _check_dtypes("linear", x, weight)
     y = matmul(x, permute(weight, (1, 0)))
     return y if bias is None else add(y, bias)
 
