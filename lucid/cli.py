@@ -157,7 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lucid`` command."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from lucid.backends import BackendError
+    from lucid.checkpoint import CheckpointError
+
+    try:
+        return int(args.func(args) or 0)
+    except (BackendError, CheckpointError, LookupError, ValueError, ImportError) as exc:
+        # user errors (unknown model/backend, bad config value, unreadable file, missing
+        # optional package) get one clear line instead of a traceback
+        print(f"lucid {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -32,6 +32,10 @@ def test_models_and_backends_listings(capsys):
     assert "cupy:" in out
 
 
-def test_unknown_model_is_reported(capsys):
-    with pytest.raises(Exception, match="unknown model"):
-        main(["train", "--model", "sk_resnet_5", "--epochs", "1", "--no-progress"])
+def test_user_errors_are_one_line_messages_not_tracebacks(capsys):
+    assert main(["train", "--model", "sk_resnet_5", "--epochs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "lucid train: error: unknown model 'sk_resnet_5'" in err
+    assert "did you mean" in err and "Traceback" not in err
+    assert main(["train", "--backend", "nosuch", "--no-progress"]) == 2
+    assert "unknown backend 'nosuch'" in capsys.readouterr().err
