@@ -88,6 +88,18 @@ def _value_shape(value: Any, b: Backend) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+def clear_grads(params: Any, set_to_none: bool = True) -> None:
+    """Set each tensor's ``.grad`` to None, or to fresh zeros (never zeroing a shared array)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g = p.grad
+            p.grad = Tensor._wrap(g.backend.zeros(g.shape, g.dtype), g.backend)
+
+
 class Module:
     """Base class of all layers and models: holds parameters, buffers and submodules."""
 
@@ -309,14 +321,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (to None, or to zeros)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                p.grad = Tensor._wrap(g.backend.zeros(g.shape, g.dtype), g.backend)
+        clear_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on self; returns self."""

@@ -10,38 +10,33 @@ from .functional import _pair
 from .module import Module
 
 
-class MaxPool2d(Module):
-    """2-D max pooling; ``stride`` defaults to ``kernel_size``."""
+class _Pool2d(Module):
+    """Shared window settings of the 2-D pooling layers."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
         self.padding = _pair(padding, "padding")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """2-D max pooling; ``stride`` defaults to ``kernel_size``."""
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool ``x`` of shape ``(N, C, H, W)``."""
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """2-D average pooling (zero padding counted); ``stride`` defaults to the kernel."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool ``x`` of shape ``(N, C, H, W)``."""
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._tensor import Tensor
 from ..autograd import enable_grad
+from ..nn.module import clear_grads
 
 _REQUIRED = object()  # a default that the caller must supply (like SGD's lr in PyTorch)
 
@@ -75,14 +76,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (to None, or to fresh zeros)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g = p.grad
-                    p.grad = Tensor._wrap(g.backend.zeros(g.shape, g.dtype), g.backend)
+            clear_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when given."""
