@@ -7,6 +7,7 @@ import numpy as np
 from lucid.backends import API_VERSION
 
 from . import _kernels as K
+from . import _parallel as P
 from ._arraymodule import ArrayModuleBackend
 
 __all__ = ["ArrayModuleBackend", "NumPyBackend"]
@@ -21,6 +22,41 @@ class NumPyBackend(ArrayModuleBackend):
 
     def to_numpy(self, a):
         return np.asarray(a)
+
+    # Element-wise ops on large same-shape operands are split over a thread pool (see
+    # _parallel.py); the result is bit-identical, small or broadcast operands take np directly.
+    def add(self, a, b):
+        return P.ufunc(np.add, a, b)
+
+    def subtract(self, a, b):
+        return P.ufunc(np.subtract, a, b)
+
+    def multiply(self, a, b):
+        return P.ufunc(np.multiply, a, b)
+
+    def divide(self, a, b):
+        return P.ufunc(np.true_divide, a, b)
+
+    def negative(self, a):
+        return P.ufunc(np.negative, a)
+
+    def maximum(self, a, b):
+        return P.ufunc(np.maximum, a, b)
+
+    def minimum(self, a, b):
+        return P.ufunc(np.minimum, a, b)
+
+    def relu(self, a):
+        return P.ufunc(np.maximum, a, 0)
+
+    def greater(self, a, b):
+        return P.ufunc(np.greater, a, b)
+
+    def less(self, a, b):
+        return P.ufunc(np.less, a, b)
+
+    def where(self, cond, a, b):
+        return P.where(cond, a, b)
 
     # Fast NN kernels (see _kernels.py); the interface's reference versions stay reachable
     # through lucid.backends.use_reference_kernels / LUCID_REFERENCE_KERNELS=1.

@@ -22,14 +22,20 @@ How the heavy lifting is done:
   a convolution of ``gy`` with the flipped kernel, which is the same maths but faster.
 * **Pooling** loops over the kernel taps, each a whole-array elementwise operation.  Strided
   pooling first regroups the input by stride phase so that every tap is a unit-stride slice.
+* **Threads (NumPy only)**: the large copies and element-wise passes (im2col, col2im,
+  pooling taps, batch-norm updates) are cut into per-thread chunks by ``_parallel.py``; every
+  element gets the same operations as in one call, so results are bit-identical.  CuPy and
+  small arrays take the plain single call.
 * **Batch norm** uses two-pass statistics (mean, then the variance of the centred values),
   per-channel reductions via ``einsum`` or batched BLAS dot products, and in-place updates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from . import _parallel
 
 Array = Any  #: a numpy.ndarray or cupy.ndarray
 Pair = tuple[int, int]
@@ -39,6 +45,36 @@ Shape = tuple[int, ...]
 # ----------------------------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------------------------
+
+
+def _on_cpu(xp: Any) -> bool:
+    """True for NumPy, whose large element-wise passes are split over a thread pool."""
+    return getattr(xp, "__name__", "") == "numpy"
+
+
+def _contiguous(xp: Any, a: Array) -> Array:
+    """``xp.ascontiguousarray(a)``; on the CPU a large copy is shared between threads."""
+    return _parallel.ascontiguousarray(a) if _on_cpu(xp) else xp.ascontiguousarray(a)
+
+
+def _assign(xp: Any, dst: Array, src: Array) -> None:
+    """``dst[...] = src``; on the CPU a large copy is shared between threads."""
+    if _on_cpu(xp):
+        _parallel.assign(dst, src)
+    else:
+        dst[...] = src
+
+
+def _split(xp: Any, length: int, elements: int, body: Callable[[int, int], object]) -> None:
+    """Run ``body(lo, hi)`` over chunks of ``range(length)`` (threads on the CPU, else once).
+
+    ``elements`` is the size of the pass; ``body`` must write disjoint outputs per chunk and
+    do exactly the same element-wise work as ``body(0, length)``, so results are identical.
+    """
+    if _on_cpu(xp):
+        _parallel.parallel_for(length, elements, body)
+    else:
+        body(0, length)
 
 
 def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -56,7 +92,7 @@ def _pad(xp: Any, x: Array, padding: Pair, value: float = 0.0) -> Array:
         out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     else:
         out = xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    out[:, :, ph : ph + h, pw : pw + w] = x
+    _assign(xp, out[:, :, ph : ph + h, pw : pw + w], x)
     return out
 
 
@@ -156,14 +192,14 @@ def _im2col(xp: Any, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
     """
     n, c = xpad.shape[:2]
     win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
-    cols = xp.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5))  # the one big copy
+    cols = _contiguous(xp, win.transpose(1, 2, 3, 0, 4, 5))  # the one big copy
     return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1])
 
 
 def _to_channel_major(xp: Any, gy: Array, groups: int) -> Array:
     """Turn an NCHW ``(N, O, Ho, Wo)`` into a contiguous ``(groups, O/groups, N*Ho*Wo)``."""
     n, o = gy.shape[:2]
-    gy_t = xp.ascontiguousarray(gy.reshape(n, o, -1).transpose(1, 0, 2))
+    gy_t = _contiguous(xp, gy.reshape(n, o, -1).transpose(1, 0, 2))
     return gy_t.reshape(groups, o // groups, -1)
 
 
@@ -184,7 +220,7 @@ def conv2d(xp: Any, x: Array, w: Array, stride: Pair, padding: Pair, dilation: P
         # A 1x1 convolution is a plain matrix product per image, no im2col:
         # (G, O/G, C/G) @ (N, G, C/G, L) -> (N, G, O/G, L), which is already NCHW.
         if tuple(stride) != (1, 1):
-            x = xp.ascontiguousarray(x[:, :, :: stride[0], :: stride[1]])
+            x = _contiguous(xp, x[:, :, :: stride[0], :: stride[1]])
         return (w3 @ x.reshape(n, groups, cg, ho * wo)).reshape(n, o, ho, wo)
     xpad = _pad(xp, x, padding)
     y = xp.empty((n, o, ho, wo), dtype=x.dtype)
@@ -193,7 +229,7 @@ def conv2d(xp: Any, x: Array, w: Array, stride: Pair, padding: Pair, dilation: P
         xb = xpad[imgs, :, rows.start * stride[0] :]  # the input rows this band reads
         cols = _im2col(xp, xb, (kh, kw), stride, dilation, (nr, wo), groups)
         yb = w3 @ cols  # (G, O/G, nb*nr*Wo): one GEMM per group for the whole block
-        y[imgs, :, rows] = yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3)
+        _assign(xp, y[imgs, :, rows], yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3))
     return y
 
 
@@ -225,10 +261,16 @@ def conv2d_grad_input(xp: Any, gy: Array, w: Array, x_shape: Shape, stride: Pair
         # (G, CgKK, O/G) @ (G, O/G, nb*L): the gradient of every im2col entry.
         gcols = (w3t @ _to_channel_major(xp, gy[imgs], groups)).reshape(
             c, kh, kw, imgs.stop - imgs.start, ho, wo)
-        # col2im: add each tap's slice straight into the (unpadded) input gradient.
+        # col2im: add each tap's slice straight into the (unpadded) input gradient; the
+        # channels are independent, so threads can take a share of them each.
         gxb = gx[imgs]
-        for i, j, x_idx, y_idx in taps:
-            gxb[x_idx] += gcols[:, i, j].transpose(1, 0, 2, 3)[y_idx]
+
+        def col2im(lo: int, hi: int, gxb: Array = gxb, gcols: Array = gcols) -> None:
+            gxc = gxb[:, lo:hi]
+            for i, j, x_idx, y_idx in taps:
+                gxc[x_idx] += gcols[lo:hi, i, j].transpose(1, 0, 2, 3)[y_idx]
+
+        _split(xp, c, gcols.size, col2im)
     return gx
 
 
@@ -305,16 +347,27 @@ def _phases(xp: Any, x: Array, stride: Pair, padding: Pair, fill: float) -> Arra
     if tuple(stride) == (1, 1):
         return _pad(xp, x, padding, fill)[None, None]
     phases = xp.full(_phases_shape(x.shape, stride, padding), fill, dtype=x.dtype)
-    for p, q, x_idx, ph_idx in _phase_regions(x.shape[2:], stride, padding):
-        phases[p, q][ph_idx] = x[x_idx]
+    regions = list(_phase_regions(x.shape[2:], stride, padding))
+
+    def copy(lo: int, hi: int) -> None:  # images lo:hi
+        for p, q, x_idx, ph_idx in regions:
+            phases[p, q, lo:hi][ph_idx] = x[lo:hi][x_idx]
+
+    _split(xp, x.shape[0], x.size, copy)
     return phases
 
 
 def _unphase(xp: Any, phases: Array, x_shape: Shape, padding: Pair) -> Array:
     """Inverse of :func:`_phases`: interleave the phases back and drop the padding."""
     x = xp.empty(x_shape, dtype=phases.dtype)
-    for p, q, x_idx, ph_idx in _phase_regions(x_shape[2:], phases.shape[:2], padding):
-        x[x_idx] = phases[p, q][ph_idx]
+    regions = list(_phase_regions((x_shape[2], x_shape[3]),
+                                  (phases.shape[0], phases.shape[1]), padding))
+
+    def copy(lo: int, hi: int) -> None:  # images lo:hi
+        for p, q, x_idx, ph_idx in regions:
+            x[lo:hi][x_idx] = phases[p, q, lo:hi][ph_idx]
+
+    _split(xp, x_shape[0], x.size, copy)
     return x
 
 
@@ -330,16 +383,23 @@ def max_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair,
     """Max pooling with -inf padding; returns ``(y, argmax)`` (argmax = tap index i*kw+j)."""
     out_hw = _pool_out_hw(x.shape, kernel, stride, padding)
     phases = _phases(xp, x, stride, padding, float("-inf"))
-    y = _phase_tap(phases, 0, 0, stride, out_hw).copy()
+    taps = kernel[0] * kernel[1]
+    y = xp.empty(x.shape[:2] + tuple(out_hw), dtype=x.dtype)
     # Tap numbers fit in uint8 for any window up to 16x16.
-    argmax = xp.zeros(y.shape, dtype=xp.uint8 if kernel[0] * kernel[1] <= 256 else xp.int32)
-    for t in range(1, kernel[0] * kernel[1]):
-        v = _phase_tap(phases, t // kernel[1], t % kernel[1], stride, out_hw)
-        better = v > y  # strict, so the first maximum wins ties (like PyTorch)
-        xp.maximum(y, v, out=y)
-        # argmax < t everywhere, so max(argmax, t * better) == where(better, t, argmax) but
-        # without the slow masked-assignment loop.
-        xp.maximum(argmax, better * argmax.dtype.type(t), out=argmax)
+    argmax = xp.zeros(y.shape, dtype=xp.uint8 if taps <= 256 else xp.int32)
+
+    def pool(lo: int, hi: int) -> None:  # images lo:hi
+        yb, ab = y[lo:hi], argmax[lo:hi]
+        yb[...] = _phase_tap(phases, 0, 0, stride, out_hw)[lo:hi]
+        for t in range(1, taps):
+            v = _phase_tap(phases, t // kernel[1], t % kernel[1], stride, out_hw)[lo:hi]
+            better = v > yb  # strict, so the first maximum wins ties (like PyTorch)
+            xp.maximum(yb, v, out=yb)
+            # argmax < t everywhere, so max(argmax, t * better) == where(better, t, argmax)
+            # but without the slow masked-assignment loop.
+            xp.maximum(ab, better * ab.dtype.type(t), out=ab)
+
+    _split(xp, y.shape[0], y.size * taps, pool)
     return y, argmax
 
 
@@ -348,9 +408,15 @@ def max_pool2d_grad(xp: Any, gy: Array, argmax: Array, x_shape: Shape, kernel: P
     """Gradient of :func:`max_pool2d`: each ``gy`` goes back to the input its window picked."""
     out_hw = gy.shape[2:]
     gphases = xp.zeros(_phases_shape(x_shape, stride, padding), dtype=gy.dtype)
-    for t in range(kernel[0] * kernel[1]):
-        tap = _phase_tap(gphases, t // kernel[1], t % kernel[1], stride, out_hw)
-        tap += gy * (argmax == t)  # (a multiply by the mask is much faster than where())
+    taps = kernel[0] * kernel[1]
+
+    def scatter(lo: int, hi: int) -> None:  # images lo:hi
+        g, am = gy[lo:hi], argmax[lo:hi]
+        for t in range(taps):
+            tap = _phase_tap(gphases, t // kernel[1], t % kernel[1], stride, out_hw)[lo:hi]
+            tap += g * (am == t)  # (a multiply by the mask is much faster than where())
+
+    _split(xp, gy.shape[0], gy.size * taps, scatter)
     return _unphase(xp, gphases, x_shape, padding)
 
 
@@ -428,15 +494,26 @@ def batch_norm_train(xp: Any, x: Array, gamma: Array | None, beta: Array | None,
                      eps: float) -> tuple[Array, Array, Array]:
     """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``."""
     n, c = x.shape[:2]
-    x3 = xp.ascontiguousarray(x).reshape(n, c, -1)
+    x3 = _contiguous(xp, x).reshape(n, c, -1)
     count = x3.shape[0] * x3.shape[2]
     mean = _channel_sum(xp, x3) / count
-    y = x3 - mean[:, None]  # centred copy; becomes the output in place
+    y = xp.empty(x3.shape, dtype=xp.result_type(x3, mean))  # centred; becomes the output
+
+    def centre(lo: int, hi: int) -> None:  # images lo:hi
+        xp.subtract(x3[lo:hi], mean[:, None], out=y[lo:hi])
+
+    _split(xp, n, y.size, centre)
     var = _channel_dot(xp, y, y) / count  # biased variance, computed from centred values
     invstd = 1.0 / xp.sqrt(var + eps)
-    y *= (invstd if gamma is None else gamma * invstd)[:, None]
-    if beta is not None:
-        y += beta[:, None]
+    scale = (invstd if gamma is None else gamma * invstd)[:, None]
+
+    def affine(lo: int, hi: int) -> None:
+        yb = y[lo:hi]
+        yb *= scale
+        if beta is not None:
+            yb += beta[:, None]
+
+    _split(xp, n, y.size, affine)
     return y.reshape(x.shape), mean, invstd
 
 
@@ -448,17 +525,31 @@ def batch_norm_grad(xp: Any, gy: Array, x: Array, gamma: Array | None, mean: Arr
     ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``.
     """
     n, c = x.shape[:2]
-    gy3 = xp.ascontiguousarray(gy).reshape(n, c, -1)
-    xc = xp.ascontiguousarray(x).reshape(n, c, -1) - mean[:, None]  # x - mean
+    gy3 = _contiguous(xp, gy).reshape(n, c, -1)
+    x3 = _contiguous(xp, x).reshape(n, c, -1)
+    xc = xp.empty(x3.shape, dtype=xp.result_type(x3, mean))  # x - mean
+
+    def centre(lo: int, hi: int) -> None:  # images lo:hi
+        xp.subtract(x3[lo:hi], mean[:, None], out=xc[lo:hi])
+
+    _split(xp, n, xc.size, centre)
     count = xc.shape[0] * xc.shape[2]
     gbeta = _channel_sum(xp, gy3)
     ggamma = _channel_dot(xp, gy3, xc) * invstd  # sum(gy * xhat)
     scale = invstd if gamma is None else gamma * invstd
     # gx = scale*gy - scale*gbeta/M - (scale*invstd*ggamma/M) * xc, built in place in xc.
-    xc *= (-scale * invstd * ggamma / count)[:, None]
-    xc -= (scale * gbeta / count)[:, None]
-    gx = gy3 * scale[:, None]
-    gx += xc
+    a = (-scale * invstd * ggamma / count)[:, None]
+    b = (scale * gbeta / count)[:, None]
+    gx = xp.empty(gy3.shape, dtype=xp.result_type(gy3, scale))
+
+    def combine(lo: int, hi: int) -> None:
+        xb, gb = xc[lo:hi], gx[lo:hi]
+        xb *= a
+        xb -= b
+        xp.multiply(gy3[lo:hi], scale[:, None], out=gb)
+        gb += xb
+
+    _split(xp, n, gx.size, combine)
     gx = gx.reshape(x.shape)
     if gamma is None:
         return gx, None, None
