@@ -23,7 +23,7 @@ How the heavy lifting is done:
 * **Pooling** loops over the kernel taps, each a whole-array elementwise operation.  Strided
   pooling first regroups the input by stride phase so that every tap is a unit-stride slice.
 * **Threads (NumPy only)**: the large copies and element-wise passes (im2col, col2im,
-  pooling taps, batch-norm updates) are cut into per-thread chunks by ``_parallel.py``; every
+  pooling taps) are cut into per-thread chunks by ``_parallel.py``; every
   element gets the same operations as in one call, so results are bit-identical.  CuPy and
   small arrays take the plain single call.
 * **Batch norm** uses two-pass statistics (mean, then the variance of the centred values),
@@ -494,26 +494,15 @@ def batch_norm_train(xp: Any, x: Array, gamma: Array | None, beta: Array | None,
                      eps: float) -> tuple[Array, Array, Array]:
     """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``."""
     n, c = x.shape[:2]
-    x3 = _contiguous(xp, x).reshape(n, c, -1)
+    x3 = xp.ascontiguousarray(x).reshape(n, c, -1)
     count = x3.shape[0] * x3.shape[2]
     mean = _channel_sum(xp, x3) / count
-    y = xp.empty(x3.shape, dtype=xp.result_type(x3, mean))  # centred; becomes the output
-
-    def centre(lo: int, hi: int) -> None:  # images lo:hi
-        xp.subtract(x3[lo:hi], mean[:, None], out=y[lo:hi])
-
-    _split(xp, n, y.size, centre)
+    y = x3 - mean[:, None]  # centred copy; becomes the output in place
     var = _channel_dot(xp, y, y) / count  # biased variance, computed from centred values
     invstd = 1.0 / xp.sqrt(var + eps)
-    scale = (invstd if gamma is None else gamma * invstd)[:, None]
-
-    def affine(lo: int, hi: int) -> None:
-        yb = y[lo:hi]
-        yb *= scale
-        if beta is not None:
-            yb += beta[:, None]
-
-    _split(xp, n, y.size, affine)
+    y *= (invstd if gamma is None else gamma * invstd)[:, None]
+    if beta is not None:
+        y += beta[:, None]
     return y.reshape(x.shape), mean, invstd
 
 
@@ -525,31 +514,17 @@ def batch_norm_grad(xp: Any, gy: Array, x: Array, gamma: Array | None, mean: Arr
     ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``.
     """
     n, c = x.shape[:2]
-    gy3 = _contiguous(xp, gy).reshape(n, c, -1)
-    x3 = _contiguous(xp, x).reshape(n, c, -1)
-    xc = xp.empty(x3.shape, dtype=xp.result_type(x3, mean))  # x - mean
-
-    def centre(lo: int, hi: int) -> None:  # images lo:hi
-        xp.subtract(x3[lo:hi], mean[:, None], out=xc[lo:hi])
-
-    _split(xp, n, xc.size, centre)
+    gy3 = xp.ascontiguousarray(gy).reshape(n, c, -1)
+    xc = xp.ascontiguousarray(x).reshape(n, c, -1) - mean[:, None]  # x - mean
     count = xc.shape[0] * xc.shape[2]
     gbeta = _channel_sum(xp, gy3)
     ggamma = _channel_dot(xp, gy3, xc) * invstd  # sum(gy * xhat)
     scale = invstd if gamma is None else gamma * invstd
     # gx = scale*gy - scale*gbeta/M - (scale*invstd*ggamma/M) * xc, built in place in xc.
-    a = (-scale * invstd * ggamma / count)[:, None]
-    b = (scale * gbeta / count)[:, None]
-    gx = xp.empty(gy3.shape, dtype=xp.result_type(gy3, scale))
-
-    def combine(lo: int, hi: int) -> None:
-        xb, gb = xc[lo:hi], gx[lo:hi]
-        xb *= a
-        xb -= b
-        xp.multiply(gy3[lo:hi], scale[:, None], out=gb)
-        gb += xb
-
-    _split(xp, n, gx.size, combine)
+    xc *= (-scale * invstd * ggamma / count)[:, None]
+    xc -= (scale * gbeta / count)[:, None]
+    gx = gy3 * scale[:, None]
+    gx += xc
     gx = gx.reshape(x.shape)
     if gamma is None:
         return gx, None, None
