@@ -125,14 +125,17 @@ def test_kit_catches_a_broken_backend(tmp_path) -> None:
     Also shows ``expected_failures`` turning one failure into an xfail and an unavailable
     backend being skipped with its reason.
     """
+    import os
     import subprocess
     import sys
 
     (tmp_path / "test_broken_backend.py").write_text(_BROKEN_SUITE)
+    # the broken kernel must be the one under test, not swapped for the reference one
+    env = {k: v for k, v in os.environ.items() if k != "LUCID_REFERENCE_KERNELS"}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rfs", "-p", "no:cacheprovider",
          "-k", "test_op_gradients and conv2d", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env)
     out = done.stdout
     assert done.returncode == 1, out
     n_conv = sum(case.op == "functional.conv2d" for case in CASES)
