@@ -73,8 +73,8 @@ from .backends import get_backend, set_backend, use_backend
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = {"nn", "optim", "models", "data", "cli", "checkpoint", "autograd", "testing",
-                    "transforms", "convert", "train"}
+_LAZY_SUBMODULES = {"nn", "optim", "models", "data", "io", "cli", "autograd", "testing", "convert",
+                    "train", "ops"}
 
 
 def __getattr__(name: str) -> Any:
