@@ -104,6 +104,21 @@ def own_entry_points(group: str) -> tuple[PluginEntry, ...]:
         return found
 
 
+def own_distribution_installed() -> bool:
+    """True when lucid's own distribution is installed, so its entry points can be found.
+
+    False when ``lucid`` is imported from a source tree that was never ``pip install``-ed:
+    entry points are package metadata, so no plugin (first-party ones included) is found.
+    """
+    from importlib import metadata
+
+    try:
+        metadata.distribution(OWN_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def refresh(group: str | None = None) -> None:
     """Forget the cached scan of ``group`` (of every group when None)."""
     with _lock:
@@ -132,4 +147,5 @@ def load(entry: PluginEntry) -> Any:
 
 
 __all__ = ["OWN_DISTRIBUTION", "RAISE_ERRORS_ENV", "PluginEntry", "PluginLoadError", "describe",
-           "entry_points", "load", "own_entry_points", "raise_errors", "refresh"]
+           "entry_points", "load", "own_distribution_installed", "own_entry_points", "raise_errors",
+           "refresh"]

@@ -9,6 +9,7 @@ restores the registry's caches after every test.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -20,12 +21,15 @@ from pathlib import Path
 import pytest
 
 import lucid
+from lucid import _plugins
 from lucid.backends import (
     ENTRY_POINT_GROUP,
     NN_KERNELS,
+    Backend,
     BackendNotFoundError,
     BackendUnavailableError,
     MixedBackendError,
+    ReferenceKernels,
     available,
     get_backend,
     names,
@@ -35,8 +39,9 @@ from lucid.backends import (
     set_backend,
     unregister_backend,
     use_backend,
+    uses_reference_kernels,
+    with_reference_kernels,
 )
-from lucid.testing import uses_reference_kernels
 
 GOOD_PLUGIN = """
     from lucid_numpy import NumPyBackend
@@ -140,8 +145,9 @@ def test_builtin_names_resolve_without_a_scan() -> None:
     """Loading ``numpy`` does not scan entry points at all."""
     refresh()
     registry._instances.pop("numpy", None)
-    assert type(get_backend("numpy")).__name__ == "NumPyBackend"
+    assert type(get_backend("numpy")).__name__.startswith("NumPyBackend")
     assert registry._scanned is None
+    assert ENTRY_POINT_GROUP not in _plugins._scans  # lucid's own metadata was enough
 
 
 # --------------------------------------------------------------- broken plugins
@@ -175,6 +181,25 @@ BROKEN = {
             def unavailable_reason(cls):
                 return "no accelerator found on this machine"
      """, "no accelerator found"),
+    "exits_on_import": ("lucidtest_bad:Backend", """
+        import sys
+        sys.exit("this plugin calls sys.exit() when imported")
+     """, "SystemExit"),
+    "factory_exits": ("lucidtest_bad:make", """
+        import sys
+
+        def make():
+            sys.exit(3)
+     """, "SystemExit(3)"),
+    "incomplete_backend": ("lucidtest_bad:Partial", """
+        from lucid.backends import Backend
+
+        class Partial(Backend):
+            api_version = 1
+
+            def zeros(self, shape, dtype):
+                return None
+     """, "does not implement the backend interface: missing abs, add"),
 }
 
 
@@ -356,6 +381,8 @@ def test_in_process_registration() -> None:
         register_backend("viaclass", NumPyBackend)
     with pytest.raises(ValueError, match="numpy"):
         register_backend("numpy", NumPyBackend)
+    with pytest.raises(ValueError, match="cupy"):  # first-party, even where it cannot run
+        register_backend("CuPy", NumPyBackend)
     register_backend("viaclass", NumPyBackend, exist_ok=True)
     unregister_backend("viaclass")
     assert "viaclass" not in names()
@@ -364,12 +391,150 @@ def test_in_process_registration() -> None:
 
 
 def test_reference_kernels_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``LUCID_REFERENCE_KERNELS=1`` makes a freshly loaded backend use the reference kernels."""
+    """``LUCID_REFERENCE_KERNELS=1`` loads backends as their reference-kernel subclass.
+
+    A class is instantiated as ``with_reference_kernels(cls)``; an instance (or a factory's
+    product) gets that class in place; nothing is patched onto instances.
+    """
+    from lucid_numpy import NumPyBackend
+
     monkeypatch.setenv("LUCID_REFERENCE_KERNELS", "1")
     registry._instances.pop("numpy", None)
     backend = get_backend("numpy")
-    assert all(name in vars(backend) for name in NN_KERNELS)  # rebound on the instance
-    assert uses_reference_kernels(backend)
+    assert type(backend) is with_reference_kernels(NumPyBackend)
+    assert not any(name in vars(backend) for name in NN_KERNELS)
+    assert uses_reference_kernels(backend) and not uses_reference_kernels(NumPyBackend)
+    assert any("reference NN kernels" in note for note in available()["numpy"].notes)
+    instance = NumPyBackend()
+    register_backend("refinstance", instance)
+    register_backend("reffactory", lambda: NumPyBackend())
+    assert get_backend("refinstance") is instance and uses_reference_kernels(instance)
+    assert type(instance) is with_reference_kernels(NumPyBackend)
+    assert uses_reference_kernels(get_backend("reffactory"))
+    x = lucid.randn(1, 2, 5, 5, backend="refinstance")
+    w = lucid.randn(3, 2, 3, 3, backend="refinstance")
+    assert lucid.nn.functional.conv2d(x, w, padding=1).shape == (1, 3, 5, 5)
+
+
+def test_with_reference_kernels_derives_a_cached_subclass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derived class swaps only the NN kernels; the original class and instance are intact."""
+    import numpy as np
+    from lucid_numpy import NumPyBackend
+
+    monkeypatch.delenv("LUCID_REFERENCE_KERNELS", raising=False)
+    registry._instances.pop("numpy", None)
+    shared = get_backend("numpy")
+    before = {name: getattr(NumPyBackend, name) for name in NN_KERNELS}
+    derived = with_reference_kernels(NumPyBackend)
+    assert derived is with_reference_kernels(NumPyBackend)  # cached
+    assert issubclass(derived, NumPyBackend) and derived is not NumPyBackend
+    assert with_reference_kernels(derived) is derived  # already all reference
+    for name in NN_KERNELS:
+        assert getattr(derived, name) is getattr(ReferenceKernels, name), name
+        assert getattr(NumPyBackend, name) is before[name], name
+    # only the NN kernels change: the conveniences and the core stay the backend's own
+    for name in ("relu", "sigmoid", "mean", "clip", "ones", "add", "matmul"):
+        assert getattr(derived, name) is getattr(NumPyBackend, name), name
+    assert type(shared) is NumPyBackend and not uses_reference_kernels(shared)
+    assert not any(name in vars(shared) for name in NN_KERNELS)
+    ref = derived()
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((6, 2, 3, 3))
+    np.testing.assert_allclose(ref.conv2d(x, w, (2, 1), (1, 1), (1, 2), 2),
+                               shared.conv2d(x, w, (2, 1), (1, 1), (1, 2), 2), rtol=1e-12,
+                               atol=1e-12)
+    with pytest.raises(TypeError, match="Backend subclass"):
+        with_reference_kernels(object)  # type: ignore[arg-type]
+
+
+def test_reference_kernels_mixin_completes_a_core_only_backend() -> None:
+    """``class B(ReferenceKernels, Backend)`` with only the required core can be created."""
+    from lucid_numpy import NumPyBackend
+
+    core = {name for name in Backend.__abstractmethods__
+            if name not in NN_KERNELS and name not in ("ones", "clip", "sigmoid", "relu", "mean")}
+    namespace = {name: getattr(NumPyBackend, name) for name in core}
+    namespace["__init__"] = NumPyBackend.__init__
+    namespace.update(xp=NumPyBackend.xp, passes_class=NumPyBackend.passes_class)
+    core_only = type("CoreOnly", (ReferenceKernels, Backend), namespace)
+    assert not core_only.__abstractmethods__
+    assert uses_reference_kernels(core_only)
+    with pytest.raises(TypeError):  # the contract alone provides nothing
+        type("Nothing", (Backend,), dict(namespace))()
+    register_backend("coreonly", core_only)
+    x = lucid.randn(2, 3, 4, 4, backend="coreonly", requires_grad=True)
+    y = lucid.nn.functional.max_pool2d(x, 2).relu().sigmoid().mean()
+    y.backward()
+    assert x.grad is not None and x.grad.shape == (2, 3, 4, 4)
+
+
+def test_missing_numpy_backend_says_lucid_is_not_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from an uninstalled source tree, no backend is found, and the error says why."""
+    monkeypatch.setattr(_plugins, "own_entry_points", lambda group: ())
+    monkeypatch.setattr(_plugins, "entry_points", lambda group: ())
+    monkeypatch.setattr(_plugins, "own_distribution_installed", lambda: False)
+    monkeypatch.delenv("LUCID_BACKEND", raising=False)
+    refresh()
+    registry._instances.pop("numpy", None)
+    with pytest.raises(BackendNotFoundError, match=r"not installed; run `pip install -e \.`"):
+        get_backend("numpy")
+    assert "pip install -e ." in (available()["numpy"].reason or "")
+
+
+# ------------------------------------------------------------- layering
+_BACKENDS_DIR = Path(lucid.backends.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports (``from . import x`` as ``.x``), at any depth."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            found.add(base)
+            if not node.module:
+                found.update(base + alias.name for alias in node.names)
+    return found
+
+
+def test_backends_package_imports_no_array_library_and_names_no_plugin() -> None:
+    """``lucid/backends`` imports neither NumPy nor CuPy and never names a plugin module."""
+    for path in sorted(_BACKENDS_DIR.glob("*.py")):
+        imported = _imports(path)
+        assert not {m for m in imported if m.split(".")[0] in ("numpy", "cupy")}, path.name
+        text = path.read_text()
+        assert "lucid_numpy" not in text and "lucid_cupy" not in text, path.name
+
+
+def test_interface_imports_nothing_of_the_backends_package() -> None:
+    """The contract depends on no implementation and never on the registry."""
+    imported = _imports(_BACKENDS_DIR / "interface.py")
+    assert imported <= {"__future__", "abc", "collections.abc", "typing", ".._dtype"}, imported
+
+
+def test_first_party_backends_import_only_public_lucid() -> None:
+    """The NumPy and CuPy plugins use lucid's public API and never each other."""
+    root = Path(__file__).resolve().parents[1] / "backends"
+    for plugin, other in (("lucid_numpy", "lucid_cupy"), ("lucid_cupy", "lucid_numpy")):
+        for path in sorted((root / plugin).glob("*.py")):
+            for module in _imports(path):
+                assert not module.startswith(other), f"{path.name} imports {module}"
+                parts = module.split(".")
+                assert not (parts[0] == "lucid" and any(p.startswith("_") for p in parts[1:])), \
+                    f"{plugin}/{path.name} imports lucid's private {module}"
+
+
+def test_backend_is_copied_as_itself_and_not_pickled_by_reference() -> None:
+    """A backend is a singleton for copy/deepcopy; pickling it is the tensor's job."""
+    import copy
+
+    b = get_backend("numpy")
+    assert copy.copy(b) is b and copy.deepcopy(b) is b
+    assert "__reduce__" not in vars(Backend)
 
 
 # ------------------------------------------------------------- import laziness
@@ -410,3 +575,14 @@ def test_import_lucid_loads_no_backend_even_with_broken_plugins(good: Site) -> N
     assert result["status"]["numpy"] == [True, None]
     assert result["status"]["goodbk"] == [True, None]
     assert result["status"]["badbk"][0] is False and "boom" in result["status"]["badbk"][1]
+
+
+def test_plugin_calling_sys_exit_does_not_end_the_process(site: Site) -> None:
+    """A plugin whose import calls ``sys.exit()`` is recorded as a failure; lucid goes on."""
+    value, source, _ = BROKEN["exits_on_import"]
+    site.install("lucid-exitbk", {"exitbk": value}, {"lucidtest_bad": source})
+    result = _probe(site.root)
+    assert result["device"] == "numpy"
+    available_, reason = result["status"]["exitbk"]
+    assert available_ is False and "SystemExit" in reason and "sys.exit()" in reason
+    assert result["status"]["numpy"] == [True, None]

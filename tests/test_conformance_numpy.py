@@ -7,9 +7,9 @@ import inspect
 import pytest
 
 import lucid
-import lucid._ops
 import lucid.nn.functional
-from lucid.backends import NN_KERNELS, Backend, get_backend
+import lucid.ops
+from lucid.backends import NN_KERNELS, ReferenceKernels, get_backend, uses_reference_kernels
 from lucid.testing import BackendConformance, covered_ops, reference_kernels
 from lucid.testing.cases import CASES
 
@@ -21,30 +21,43 @@ class TestNumPyBackend(BackendConformance):
 
 
 class TestNumPyBackendReferenceKernels(BackendConformance):
-    """The NumPy backend running the interface's reference NN kernels."""
+    """The NumPy backend running lucid's reference NN kernels."""
 
     backend = "numpy"
     reference_kernels = True
 
     def test_reference_kernels_are_active(self) -> None:
-        """Inside this class every NN kernel is the interface's default implementation."""
+        """In this class the backend under test is a separate instance on the reference kernels."""
         for name in NN_KERNELS:
-            assert getattr(self.impl, name).__func__ is getattr(Backend, name), name
+            assert getattr(type(self.impl), name) is getattr(ReferenceKernels, name), name
+        shared = get_backend("numpy")
+        if not uses_reference_kernels(shared):  # else LUCID_REFERENCE_KERNELS=1 loaded it so
+            assert self.impl is not shared and self.impl.name == "numpy+reference"
+        assert get_backend() is self.impl  # selected as the current backend
 
 
-def test_reference_kernels_are_restored_afterwards() -> None:
-    """The reference-kernel switch undoes itself, so other tests see the fast kernels."""
+def test_reference_kernels_leave_the_shared_instance_alone() -> None:
+    """The kit's switch makes a separate, registered instance; the shared one is untouched."""
     b = get_backend("numpy")
-    before = {name: getattr(b, name) for name in NN_KERNELS}
-    with reference_kernels(b):
-        assert all(getattr(b, n).__func__ is getattr(Backend, n) for n in NN_KERNELS)
-    assert {name: getattr(b, name) for name in NN_KERNELS} == before
+    fast = uses_reference_kernels(b)  # False, unless LUCID_REFERENCE_KERNELS=1 made it so
+    cls, own = type(b), dict(vars(b))
+    with reference_kernels(b) as ref:
+        assert uses_reference_kernels(ref)
+        if not fast:
+            assert ref is not b and ref.name == "numpy+reference"
+            assert get_backend("numpy+reference") is ref
+            assert isinstance(ref, cls) and type(ref) is not cls
+        assert type(b) is cls and vars(b).keys() == own.keys()
+        assert uses_reference_kernels(b) == fast
+    assert type(b) is cls and uses_reference_kernels(b) == fast
+    assert "numpy+reference" not in lucid.backends.names()
 
 
 #: Public functions of lucid that are not differentiable (checked by value elsewhere).
 _NOT_DIFFERENTIABLE = {
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
-    "logical_or", "logical_not", "argmax", "argmin", "get_backend_of",
+    "eq", "ne", "lt", "le", "gt", "ge", "equal", "not_equal", "less", "less_equal", "greater",
+    "greater_equal", "logical_and", "logical_or", "logical_not", "argmax", "argmin",
+    "get_backend_of",
 }
 #: Differentiable functions covered by dedicated kit tests instead of the op table.
 _COVERED_ELSEWHERE = {
@@ -62,10 +75,19 @@ def _public_functions(module: object, prefix: str) -> set[str]:
     return names
 
 
+def _op_table() -> set[str]:
+    """The functions of lucid's op table (``lucid.ops``), aliases such as ``cat`` once."""
+    names = set()
+    for name in getattr(lucid.ops, "__all__", ()):
+        fn = getattr(lucid.ops, name)
+        if inspect.isfunction(fn) and fn.__name__ == name:
+            names.add(name)
+    return names
+
+
 def test_every_differentiable_op_is_in_the_kit() -> None:
     """Adding an op to lucid without a conformance case fails here."""
-    public = (_public_functions(lucid._ops, "")
-              | _public_functions(lucid.nn.functional, "functional."))
+    public = _op_table() | _public_functions(lucid.nn.functional, "functional.")
     differentiable = public - _NOT_DIFFERENTIABLE
     missing = differentiable - covered_ops() - set(_COVERED_ELSEWHERE)
     assert not missing, f"differentiable ops without a conformance case: {sorted(missing)}"

@@ -1,5 +1,6 @@
-"""Tests for the NumPy neural-network kernels (``backends/lucid_numpy/_kernels.py``).
+"""Tests for the array-module NN kernels (``lucid/backends/array_kernels.py``) on NumPy.
 
+The kernels run with the NumPy backend's passes (threads, cache blocks), as in production.
 Every kernel is checked against an independent reference: forward passes against naive
 direct-loop implementations written here (float64, small shapes), and every gradient
 against central finite differences in float64.
@@ -7,24 +8,17 @@ against central finite differences in float64.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 
-_BACKENDS = pathlib.Path(__file__).resolve().parents[1] / "backends"
-if importlib.util.find_spec("lucid_numpy") is None:
-    sys.path.insert(0, str(_BACKENDS))
-try:
-    from lucid_numpy import _kernels as K
-except ImportError:  # the package's __init__ needs ``lucid``; load the module on its own
-    _spec = importlib.util.spec_from_file_location(
-        "lucid_numpy_kernels", _BACKENDS / "lucid_numpy" / "_kernels.py")
-    K = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(K)
+from lucid.backends import Passes
+from lucid.backends import array_kernels as K
+
+NumPyPasses = pytest.importorskip("lucid_numpy").NumPyPasses
+#: What the NumPy backend runs the kernels with.
+NP = NumPyPasses(np)
 
 
 # ----------------------------------------------------------------------------------------
@@ -145,36 +139,38 @@ def test_conv2d_forward_and_gradients(stride, padding, dilation, kernel, gname):
     w = rng.standard_normal((o, X_SHAPE[1] // groups, *kernel))
     args = (stride, padding, dilation, groups)
 
-    y = K.conv2d(np, x, w, *args)
+    y = K.conv2d(NP, x, w, *args)
     assert_close(y, ref_conv2d(x, w, *args))
 
     r = rng.standard_normal(y.shape)  # loss = sum(r * conv2d(x, w)), so dloss/dy = r
 
     def loss():
-        return float(np.sum(r * K.conv2d(np, x, w, *args)))
+        return float(np.sum(r * K.conv2d(NP, x, w, *args)))
 
-    assert_close(K.conv2d_grad_input(np, r, w, x.shape, *args), numgrad(loss, x), 1e-6, 1e-7)
-    assert_close(K.conv2d_grad_weight(np, r, x, w.shape, *args), numgrad(loss, w), 1e-6, 1e-7)
+    assert_close(K.conv2d_grad_input(NP, r, w, x.shape, *args), numgrad(loss, x), 1e-6, 1e-7)
+    assert_close(K.conv2d_grad_weight(NP, r, x, w.shape, *args), numgrad(loss, w), 1e-6, 1e-7)
 
 
 @pytest.mark.parametrize("block_bytes", [1, 5000, 30000],
                          ids=["one-row-bands", "row-bands", "image-blocks"])
 @pytest.mark.parametrize("stride, padding, dilation, groups", [
     ((1, 1), (1, 1), (1, 1), 1), ((2, 2), (1, 2), (1, 2), 2), ((1, 2), (2, 2), (2, 2), 4)])
-def test_conv2d_cache_blocking(monkeypatch, block_bytes, stride, padding, dilation, groups):
+def test_conv2d_cache_blocking(block_bytes, stride, padding, dilation, groups):
     """Cutting the batch into image blocks or row bands must not change any result."""
     rng = np.random.default_rng(10)
     x = rng.standard_normal((3, 4, 7, 6))
     w = rng.standard_normal((8, 4 // groups, 3, 3))
     args = (stride, padding, dilation, groups)
-    monkeypatch.delitem(K.BLOCK_BYTES, "numpy", raising=False)  # one batch-wide GEMM
-    y = K.conv2d(np, x, w, *args)
-    gx = K.conv2d_grad_input(np, y, w, x.shape, *args)
-    gw = K.conv2d_grad_weight(np, y, x, w.shape, *args)
-    monkeypatch.setitem(K.BLOCK_BYTES, "numpy", block_bytes)
-    assert_close(K.conv2d(np, x, w, *args), ref_conv2d(x, w, *args))
-    assert_close(K.conv2d_grad_input(np, y, w, x.shape, *args), gx, 1e-12, 1e-12)
-    assert_close(K.conv2d_grad_weight(np, y, x, w.shape, *args), gw, 1e-12, 1e-12)
+    whole = Passes(np)  # the default: one batch-wide GEMM, plain single calls
+    assert whole.block_bytes is None
+    y = K.conv2d(whole, x, w, *args)
+    gx = K.conv2d_grad_input(whole, y, w, x.shape, *args)
+    gw = K.conv2d_grad_weight(whole, y, x, w.shape, *args)
+    blocked = NumPyPasses(np)
+    blocked.block_bytes = block_bytes
+    assert_close(K.conv2d(blocked, x, w, *args), ref_conv2d(x, w, *args))
+    assert_close(K.conv2d_grad_input(blocked, y, w, x.shape, *args), gx, 1e-12, 1e-12)
+    assert_close(K.conv2d_grad_weight(blocked, y, x, w.shape, *args), gw, 1e-12, 1e-12)
 
 
 @pytest.mark.parametrize("kernel, padding", [((3, 3), (1, 1)), ((1, 1), (0, 0))])
@@ -185,11 +181,11 @@ def test_conv2d_accepts_non_contiguous_arrays(kernel, padding):
     gy = rng.standard_normal((3, 2, 4, 6)).transpose(1, 0, 2, 3)
     args = ((1, 1), padding, (1, 1), 1)
     xc, wc, gyc = (np.ascontiguousarray(a) for a in (x, w, gy))
-    assert_close(K.conv2d(np, x, w, *args), ref_conv2d(xc, wc, *args))
-    assert_close(K.conv2d_grad_input(np, gy, w, x.shape, *args),
-                 K.conv2d_grad_input(np, gyc, wc, x.shape, *args))
-    assert_close(K.conv2d_grad_weight(np, gy, x, w.shape, *args),
-                 K.conv2d_grad_weight(np, gyc, xc, w.shape, *args))
+    assert_close(K.conv2d(NP, x, w, *args), ref_conv2d(xc, wc, *args))
+    assert_close(K.conv2d_grad_input(NP, gy, w, x.shape, *args),
+                 K.conv2d_grad_input(NP, gyc, wc, x.shape, *args))
+    assert_close(K.conv2d_grad_weight(NP, gy, x, w.shape, *args),
+                 K.conv2d_grad_weight(NP, gyc, xc, w.shape, *args))
 
 
 @pytest.mark.parametrize("kernel, padding", [((3, 3), (1, 1)), ((1, 1), (0, 0))])
@@ -198,12 +194,12 @@ def test_conv2d_keeps_float32(kernel, padding):
     x = rng.standard_normal((2, 4, 5, 6)).astype(np.float32)
     w = rng.standard_normal((6, 2, *kernel)).astype(np.float32)
     args = ((1, 1), padding, (1, 1), 2)
-    y = K.conv2d(np, x, w, *args)
+    y = K.conv2d(NP, x, w, *args)
     assert y.dtype == np.float32
     assert_close(y.astype(np.float64), ref_conv2d(x.astype(np.float64), w.astype(np.float64),
                                                   *args), 1e-5, 1e-5)
-    assert K.conv2d_grad_input(np, y, w, x.shape, *args).dtype == np.float32
-    assert K.conv2d_grad_weight(np, y, x, w.shape, *args).dtype == np.float32
+    assert K.conv2d_grad_input(NP, y, w, x.shape, *args).dtype == np.float32
+    assert K.conv2d_grad_weight(NP, y, x, w.shape, *args).dtype == np.float32
 
 
 # ----------------------------------------------------------------------------------------
@@ -230,29 +226,29 @@ def _distinct_input(shape, seed):
 @pytest.mark.parametrize("kernel, stride, padding", list(_pool_cases()))
 def test_max_pool2d(kernel, stride, padding):
     x = _distinct_input((2, 3, 7, 8), 2)
-    y, argmax = K.max_pool2d(np, x, kernel, stride, padding)
+    y, argmax = K.max_pool2d(NP, x, kernel, stride, padding)
     assert_close(y, ref_pool2d(x, kernel, stride, padding, "max"))
     r = np.random.default_rng(3).standard_normal(y.shape)
-    gx = K.max_pool2d_grad(np, r, argmax, x.shape, kernel, stride, padding)
-    num = numgrad(lambda: float(np.sum(r * K.max_pool2d(np, x, kernel, stride, padding)[0])), x)
+    gx = K.max_pool2d_grad(NP, r, argmax, x.shape, kernel, stride, padding)
+    num = numgrad(lambda: float(np.sum(r * K.max_pool2d(NP, x, kernel, stride, padding)[0])), x)
     assert_close(gx, num, 1e-6, 1e-7)
 
 
 @pytest.mark.parametrize("kernel, stride, padding", list(_pool_cases()))
 def test_avg_pool2d(kernel, stride, padding):
     x = np.random.default_rng(4).standard_normal((2, 3, 7, 8))
-    y = K.avg_pool2d(np, x, kernel, stride, padding)
+    y = K.avg_pool2d(NP, x, kernel, stride, padding)
     assert_close(y, ref_pool2d(x, kernel, stride, padding, "avg"))
     r = np.random.default_rng(5).standard_normal(y.shape)
-    gx = K.avg_pool2d_grad(np, r, x.shape, kernel, stride, padding)
-    num = numgrad(lambda: float(np.sum(r * K.avg_pool2d(np, x, kernel, stride, padding))), x)
+    gx = K.avg_pool2d_grad(NP, r, x.shape, kernel, stride, padding)
+    num = numgrad(lambda: float(np.sum(r * K.avg_pool2d(NP, x, kernel, stride, padding))), x)
     assert_close(gx, num, 1e-6, 1e-7)
 
 
 def test_max_pool2d_first_maximum_wins_ties():
     x = np.ones((1, 1, 2, 2))
-    y, argmax = K.max_pool2d(np, x, (2, 2), (2, 2), (0, 0))
-    gx = K.max_pool2d_grad(np, np.ones_like(y), argmax, x.shape, (2, 2), (2, 2), (0, 0))
+    y, argmax = K.max_pool2d(NP, x, (2, 2), (2, 2), (0, 0))
+    gx = K.max_pool2d_grad(NP, np.ones_like(y), argmax, x.shape, (2, 2), (2, 2), (0, 0))
     assert_close(gx, np.array([[[[1.0, 0.0], [0.0, 0.0]]]]))
 
 
@@ -260,12 +256,12 @@ def test_max_pool2d_first_maximum_wins_ties():
                                                      ((2, 2), (2, 2), (0, 0))])
 def test_pooling_keeps_float32(kernel, stride, padding):
     x = np.random.default_rng(6).standard_normal((2, 3, 8, 8)).astype(np.float32)
-    y, argmax = K.max_pool2d(np, x, kernel, stride, padding)
+    y, argmax = K.max_pool2d(NP, x, kernel, stride, padding)
     assert y.dtype == np.float32
-    assert K.max_pool2d_grad(np, y, argmax, x.shape, kernel, stride, padding).dtype == np.float32
-    ya = K.avg_pool2d(np, x, kernel, stride, padding)
+    assert K.max_pool2d_grad(NP, y, argmax, x.shape, kernel, stride, padding).dtype == np.float32
+    ya = K.avg_pool2d(NP, x, kernel, stride, padding)
     assert ya.dtype == np.float32
-    assert K.avg_pool2d_grad(np, ya, x.shape, kernel, stride, padding).dtype == np.float32
+    assert K.avg_pool2d_grad(NP, ya, x.shape, kernel, stride, padding).dtype == np.float32
 
 
 # ----------------------------------------------------------------------------------------
@@ -282,7 +278,7 @@ def test_batch_norm(shape, affine):
     beta = rng.standard_normal(shape[1]) if affine else None
     eps = 1e-5
 
-    y, mean, invstd = K.batch_norm_train(np, x, gamma, beta, eps)
+    y, mean, invstd = K.batch_norm_train(NP, x, gamma, beta, eps)
     ry, rmean, rinvstd = ref_batch_norm(x, gamma, beta, eps)
     assert_close(y, ry)
     assert_close(mean, rmean)
@@ -291,9 +287,9 @@ def test_batch_norm(shape, affine):
     r = rng.standard_normal(shape)
 
     def loss():
-        return float(np.sum(r * K.batch_norm_train(np, x, gamma, beta, eps)[0]))
+        return float(np.sum(r * K.batch_norm_train(NP, x, gamma, beta, eps)[0]))
 
-    gx, ggamma, gbeta = K.batch_norm_grad(np, r, x, gamma, mean, invstd)
+    gx, ggamma, gbeta = K.batch_norm_grad(NP, r, x, gamma, mean, invstd)
     assert_close(gx, numgrad(loss, x), 1e-5, 1e-7)
     if affine:
         assert_close(ggamma, numgrad(loss, gamma), 1e-5, 1e-7)
@@ -308,12 +304,12 @@ def test_batch_norm_float32_with_large_mean():
     x = (rng.standard_normal((4, 3, 5, 5)) * 0.1 + 1000.0).astype(np.float32)
     gamma = np.ones(3, np.float32)
     beta = np.zeros(3, np.float32)
-    y, mean, invstd = K.batch_norm_train(np, x, gamma, beta, 1e-5)
+    y, mean, invstd = K.batch_norm_train(NP, x, gamma, beta, 1e-5)
     assert y.dtype == mean.dtype == invstd.dtype == np.float32
     ry, _, _ = ref_batch_norm(x.astype(np.float64), gamma, beta, 1e-5)
     assert_close(y.astype(np.float64), ry, 0, 2e-3)
     gy = rng.standard_normal(x.shape).astype(np.float32)
-    grads = K.batch_norm_grad(np, gy, x, gamma, mean, invstd)
+    grads = K.batch_norm_grad(NP, gy, x, gamma, mean, invstd)
     assert all(g.dtype == np.float32 for g in grads)
 
 
@@ -325,16 +321,16 @@ def test_batch_norm_float32_with_large_mean():
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_softmax_and_log_softmax(axis):
     x = np.random.default_rng(9).standard_normal((3, 4, 5)) * 3
-    assert_close(K.softmax(np, x, axis), ref_softmax(x, axis))
-    assert_close(K.log_softmax(np, x, axis), np.log(ref_softmax(x, axis)))
+    assert_close(K.softmax(NP, x, axis), ref_softmax(x, axis))
+    assert_close(K.log_softmax(NP, x, axis), np.log(ref_softmax(x, axis)))
 
 
 def test_softmax_is_stable_and_keeps_float32():
     x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]], np.float32)
     for f in (K.softmax, K.log_softmax):
-        y = f(np, x, 1)
+        y = f(NP, x, 1)
         assert y.dtype == np.float32
         assert np.all(np.isfinite(y))
-    assert_close(K.softmax(np, x, 1).astype(np.float64), ref_softmax(x, 1), 1e-6, 1e-7)
-    assert_close(K.log_softmax(np, x, 1).astype(np.float64), np.log(ref_softmax(x, 1)),
+    assert_close(K.softmax(NP, x, 1).astype(np.float64), ref_softmax(x, 1), 1e-6, 1e-7)
+    assert_close(K.log_softmax(NP, x, 1).astype(np.float64), np.log(ref_softmax(x, 1)),
                  1e-6, 1e-6)

@@ -12,8 +12,11 @@ import threading
 import numpy as np
 import pytest
 
+from lucid.backends import array_kernels as K
+
 P = pytest.importorskip("lucid_numpy._parallel")
-K = pytest.importorskip("lucid_numpy._kernels")
+#: The NumPy backend's passes: the kernels' large passes go through ``P``.
+NP = pytest.importorskip("lucid_numpy").NumPyPasses(np)
 
 
 def _same_bits(got: np.ndarray, want: np.ndarray) -> bool:
@@ -198,10 +201,10 @@ def test_max_pool_threads_bit_identical(small_threshold, stride, padding):
     rng = np.random.default_rng(5)
     x = _awkward(rng, (5, 3, 11, 10))
     x[0, 0, :3, :3] = 2.0  # ties: the first maximum must win on every thread count
-    y1, a1 = K.max_pool2d(np, x, (3, 3), stride, padding)
+    y1, a1 = K.max_pool2d(NP, x, (3, 3), stride, padding)
     gy = rng.standard_normal(y1.shape).astype(np.float32)
-    _assert_all_same(*_both(lambda: K.max_pool2d(np, x, (3, 3), stride, padding)))
-    _assert_all_same(*_both(lambda: K.max_pool2d_grad(np, gy, a1, x.shape, (3, 3), stride,
+    _assert_all_same(*_both(lambda: K.max_pool2d(NP, x, (3, 3), stride, padding)))
+    _assert_all_same(*_both(lambda: K.max_pool2d_grad(NP, gy, a1, x.shape, (3, 3), stride,
                                                       padding)))
 
 
@@ -209,12 +212,12 @@ def test_batch_norm_threads_bit_identical(small_threshold):
     rng = np.random.default_rng(6)
     x = rng.standard_normal((5, 4, 6, 7)).astype(np.float32)
     gamma, beta = rng.random(4).astype(np.float32) + 0.5, rng.standard_normal(4).astype(np.float32)
-    out = K.batch_norm_train(np, x, gamma, beta, 1e-5)
-    _assert_all_same(*_both(lambda: K.batch_norm_train(np, x, gamma, beta, 1e-5)))
-    _assert_all_same(*_both(lambda: K.batch_norm_train(np, x, None, None, 1e-5)))
+    out = K.batch_norm_train(NP, x, gamma, beta, 1e-5)
+    _assert_all_same(*_both(lambda: K.batch_norm_train(NP, x, gamma, beta, 1e-5)))
+    _assert_all_same(*_both(lambda: K.batch_norm_train(NP, x, None, None, 1e-5)))
     gy = rng.standard_normal(x.shape).astype(np.float32)
-    _assert_all_same(*_both(lambda: K.batch_norm_grad(np, gy, x, gamma, out[1], out[2])))
-    _assert_all_same(*_both(lambda: K.batch_norm_grad(np, gy, x, None, out[1], out[2])))
+    _assert_all_same(*_both(lambda: K.batch_norm_grad(NP, gy, x, gamma, out[1], out[2])))
+    _assert_all_same(*_both(lambda: K.batch_norm_grad(NP, gy, x, None, out[1], out[2])))
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [
@@ -224,12 +227,12 @@ def test_conv_threads_bit_identical(small_threshold, stride, padding, dilation, 
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
     w = rng.standard_normal((6, 4 // groups, 3, 3)).astype(np.float32)
-    y = K.conv2d(np, x, w, stride, padding, dilation, groups)
+    y = K.conv2d(NP, x, w, stride, padding, dilation, groups)
     gy = rng.standard_normal(y.shape).astype(np.float32)
-    _assert_all_same(*_both(lambda: K.conv2d(np, x, w, stride, padding, dilation, groups)))
-    _assert_all_same(*_both(lambda: K.conv2d_grad_input(np, gy, w, x.shape, stride, padding,
+    _assert_all_same(*_both(lambda: K.conv2d(NP, x, w, stride, padding, dilation, groups)))
+    _assert_all_same(*_both(lambda: K.conv2d_grad_input(NP, gy, w, x.shape, stride, padding,
                                                         dilation, groups)))
-    _assert_all_same(*_both(lambda: K.conv2d_grad_weight(np, gy, x, w.shape, stride, padding,
+    _assert_all_same(*_both(lambda: K.conv2d_grad_weight(NP, gy, x, w.shape, stride, padding,
                                                          dilation, groups)))
 
 

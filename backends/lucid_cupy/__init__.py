@@ -1,10 +1,11 @@
 """lucid's CuPy backend plugin: lucid on NVIDIA GPUs, registered through ``lucid.backends``.
 
-The required core of the op interface is the NumPy backend's array-module implementation
-run on ``cupy``; the neural-network kernels are cuBLAS GEMMs and hand-written CUDA kernels
-(:mod:`lucid_cupy._nn_kernels`). Nothing here imports CuPy at import time: the registry first
-asks :meth:`CuPyBackend.unavailable_reason`, which says exactly what is missing (CuPy itself,
-a working import, a CUDA device, NVRTC) and how to fix it.
+A subclass of lucid's public :class:`~lucid.backends.ArrayModuleBackend`: the required core
+is that generic implementation run on ``cupy``; the neural-network kernels are cuBLAS GEMMs
+and hand-written CUDA kernels (:mod:`lucid_cupy._nn_kernels`). Nothing here imports CuPy at
+import time: the registry first asks :meth:`CuPyBackend.unavailable_reason`, which says
+exactly what is missing (CuPy itself, a working import, a CUDA device, NVRTC) and how to
+fix it.
 
 Install: ``pip install -e ".[cupy]"`` from a lucid checkout, or ``pip install
 "cupy-cuda12x[ctk]"`` (the CUDA 12 wheel plus the CUDA libraries from PyPI; it runs on CUDA
@@ -25,10 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from lucid_numpy._arraymodule import ArrayModuleBackend
-
-from lucid.backends import API_VERSION
+from lucid.backends import API_VERSION, ArrayModuleBackend
 
 from . import _nn_kernels as nn
 from ._launch import CuPyKernels
@@ -46,7 +44,7 @@ class CuPyBackend(ArrayModuleBackend):
     #: The array module; None means ``cupy``, imported when the backend is instantiated.
     xp: Any = None
     #: Where the CUDA kernels come from (see :mod:`lucid_cupy._launch`); None means NVRTC via
-    #: CuPy when ``xp`` is CuPy, and the shared array-module kernels for an injected ``xp``.
+    #: CuPy when ``xp`` is CuPy, and lucid's generic array-module kernels for an injected ``xp``.
     kernel_launcher: Any = None
 
     @classmethod
@@ -65,13 +63,7 @@ class CuPyBackend(ArrayModuleBackend):
             if launcher is None:
                 launcher = CuPyKernels(cupy)
         self._launcher = launcher
-        self._asnumpy = getattr(self.xp, "asnumpy", np.asarray)
-        super().__init__()
-
-    # ------------------------------------------------------------------ host transfer
-    def to_numpy(self, a: Any) -> Any:
-        """Copy a device array to a host ``numpy.ndarray`` (``cupy.asnumpy``)."""
-        return self._asnumpy(a)
+        super().__init__()  # to_numpy is the base's: cupy.asnumpy
 
     # ------------------------------------------------------------ device housekeeping
     def synchronize(self) -> None:
@@ -97,48 +89,48 @@ class CuPyBackend(ArrayModuleBackend):
     # ----------------------------------------------------------------- NN kernels
     def conv2d(self, x, w, stride, padding, dilation, groups):
         """2-D convolution: im2col kernel + cuBLAS GEMM (1x1: a batched GEMM)."""
-        return nn.conv2d(self.xp, self._launcher, x, w, stride, padding, dilation, groups)
+        return nn.conv2d(self.passes, self._launcher, x, w, stride, padding, dilation, groups)
 
     def conv2d_grad_input(self, gy, w, x_shape, stride, padding, dilation, groups):
         """Input gradient of conv2d: cuBLAS GEMM + col2im gather kernel."""
-        return nn.conv2d_grad_input(self.xp, self._launcher, gy, w, tuple(x_shape), stride,
+        return nn.conv2d_grad_input(self.passes, self._launcher, gy, w, tuple(x_shape), stride,
                                     padding, dilation, groups)
 
     def conv2d_grad_weight(self, gy, x, w_shape, stride, padding, dilation, groups):
         """Weight gradient of conv2d: im2col kernel + cuBLAS GEMM."""
-        return nn.conv2d_grad_weight(self.xp, self._launcher, gy, x, tuple(w_shape), stride,
+        return nn.conv2d_grad_weight(self.passes, self._launcher, gy, x, tuple(w_shape), stride,
                                      padding, dilation, groups)
 
     def max_pool2d(self, x, kernel, stride, padding):
         """Max pooling in one kernel; returns ``(y, argmax)`` with int32 tap indices."""
-        return nn.max_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
+        return nn.max_pool2d(self.passes, self._launcher, x, kernel, stride, padding)
 
     def max_pool2d_grad(self, gy, argmax, x_shape, kernel, stride, padding):
         """Max-pooling gradient, gathered through the recorded argmax."""
-        return nn.max_pool2d_grad(self.xp, self._launcher, gy, argmax, tuple(x_shape), kernel,
+        return nn.max_pool2d_grad(self.passes, self._launcher, gy, argmax, tuple(x_shape), kernel,
                                   stride, padding)
 
     def avg_pool2d(self, x, kernel, stride, padding):
         """Average pooling in one kernel (zero padding counted)."""
-        return nn.avg_pool2d(self.xp, self._launcher, x, kernel, stride, padding)
+        return nn.avg_pool2d(self.passes, self._launcher, x, kernel, stride, padding)
 
     def avg_pool2d_grad(self, gy, x_shape, kernel, stride, padding):
         """Average-pooling gradient in one gather kernel."""
-        return nn.avg_pool2d_grad(self.xp, self._launcher, gy, tuple(x_shape), kernel, stride,
+        return nn.avg_pool2d_grad(self.passes, self._launcher, gy, tuple(x_shape), kernel, stride,
                                   padding)
 
     def batch_norm_train(self, x, gamma, beta, eps):
         """Fused batch norm with batch statistics; returns ``(y, mean, invstd)``."""
-        return nn.batch_norm_train(self.xp, self._launcher, x, gamma, beta, eps)
+        return nn.batch_norm_train(self.passes, self._launcher, x, gamma, beta, eps)
 
     def batch_norm_grad(self, gy, x, gamma, mean, invstd):
         """Fused batch-norm gradients ``(gx, ggamma, gbeta)``."""
-        return nn.batch_norm_grad(self.xp, self._launcher, gy, x, gamma, mean, invstd)
+        return nn.batch_norm_grad(self.passes, self._launcher, gy, x, gamma, mean, invstd)
 
     def softmax(self, x, axis):
         """Numerically stable softmax along ``axis``."""
-        return nn.softmax(self.xp, self._launcher, x, axis)
+        return nn.softmax(self.passes, self._launcher, x, axis)
 
     def log_softmax(self, x, axis):
         """Numerically stable log-softmax along ``axis``."""
-        return nn.log_softmax(self.xp, self._launcher, x, axis)
+        return nn.log_softmax(self.passes, self._launcher, x, axis)

@@ -1,9 +1,10 @@
 """The CuPy backend's neural-network kernels: cuBLAS-shaped GEMMs plus hand-written CUDA.
 
-Every function takes the array module ``xp`` and a kernel *launcher* (see
-:mod:`lucid_cupy._launch`) as its first two arguments. On a GPU they are ``cupy`` and the
-NVRTC-compiled kernels; in CPU tests they are ``numpy`` and the emulator, which runs the same
-CUDA source, so this glue is exercised without a GPU.
+Every NN function takes the backend's :class:`~lucid.backends.Passes` (whose ``xp`` is the
+array module) and a kernel *launcher* (see :mod:`lucid_cupy._launch`) as its first two
+arguments. On a GPU they are over ``cupy`` and the NVRTC-compiled kernels; in CPU tests they
+are over ``numpy`` and the emulator, which runs the same CUDA source, so this glue is
+exercised without a GPU.
 
 Where the work goes:
 
@@ -20,11 +21,11 @@ Where the work goes:
   double, reduced in shared memory), a per-channel finalisation, and one fused element-wise
   pass. Nothing is cached between calls: scratch buffers come from CuPy's memory pool and go
   back to it when the call returns.
-* **Softmax** reuses the shared array-module kernels of the NumPy backend.
+* **Softmax** is lucid's generic array-module kernel.
 
 The kernels handle float32 and float64 with 32-bit indices; other dtypes, arrays of
-:data:`INDEX_LIMIT` elements or more, and a launcher of None take the shared array-module
-path (:mod:`lucid_numpy._kernels`), which CuPy runs too.
+:data:`INDEX_LIMIT` elements or more, and a launcher of None take lucid's generic
+array-module path (:mod:`lucid.backends.array_kernels`), which CuPy runs too.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from lucid_numpy import _kernels as shared
+
+from lucid.backends import Passes
+from lucid.backends import array_kernels as shared
+from lucid.backends.geometry import conv_output_hw
 
 from ._cuda_source import BLOCK, CTYPES
 from ._launch import launch, launch_grid
@@ -55,10 +59,6 @@ def _kernel_ok(kernels: Any, dtype: Any, *sizes: int) -> bool:
             and all(s < INDEX_LIMIT for s in sizes))
 
 
-def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
 def _prod(shape: Shape) -> int:
     n = 1
     for s in shape:
@@ -67,12 +67,6 @@ def _prod(shape: Shape) -> int:
 
 
 # ------------------------------------------------------------------------ convolution
-def _geometry(x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair, dilation: Pair,
-              ) -> tuple[int, int]:
-    return (_out_size(x_shape[2], w_shape[2], stride[0], padding[0], dilation[0]),
-            _out_size(x_shape[3], w_shape[3], stride[1], padding[1], dilation[1]))
-
-
 def _is_pointwise(w_shape: Shape, padding: Pair) -> bool:
     """An unpadded 1x1 convolution: a plain matrix product per image (dilation is moot)."""
     return w_shape[2] == 1 and w_shape[3] == 1 and padding == (0, 0)
@@ -119,19 +113,20 @@ def col2im(xp: Any, kernels: Any, cols: Array, x_shape: Shape, kernel: Pair, str
     return gx
 
 
-def conv2d(xp: Any, kernels: Any, x: Array, w: Array, stride: Pair, padding: Pair,
+def conv2d(p: Passes, kernels: Any, x: Array, w: Array, stride: Pair, padding: Pair,
            dilation: Pair, groups: int) -> Array:
     """2-D cross-correlation of NCHW ``x`` with ``(O, C/groups, kh, kw)`` ``w``; no bias."""
+    xp = p.xp
     n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
-    ho, wo = _geometry(x.shape, w.shape, stride, padding, dilation)
+    ho, wo = conv_output_hw(x.shape[2:], w.shape[2:], stride, padding, dilation)
     if _is_pointwise(w.shape, padding):
         xs = _sampled(xp, x, stride).reshape(n, groups, cg, ho * wo)
         # (G, O/G, C/G) @ (N, G, C/G, L): one batched GEMM, the weight broadcast (not copied)
         y = xp.matmul(w.reshape(groups, o // groups, cg), xs)
         return y.reshape(n, o, ho, wo)
     if not _kernel_ok(kernels, x.dtype, x.size, c * kh * kw * n * ho * wo):
-        return shared.conv2d(xp, x, w, stride, padding, dilation, groups)
+        return shared.conv2d(p, x, w, stride, padding, dilation, groups)
     cols = im2col(xp, kernels, x, (kh, kw), stride, padding, dilation, (ho, wo))
     if groups == 1:
         y = xp.matmul(w.reshape(o, -1), cols)  # (O, N*L): a single GEMM
@@ -142,9 +137,10 @@ def conv2d(xp: Any, kernels: Any, x: Array, w: Array, stride: Pair, padding: Pai
     return xp.ascontiguousarray(y).reshape(n, o, ho, wo)
 
 
-def conv2d_grad_input(xp: Any, kernels: Any, gy: Array, w: Array, x_shape: Shape,
+def conv2d_grad_input(p: Passes, kernels: Any, gy: Array, w: Array, x_shape: Shape,
                       stride: Pair, padding: Pair, dilation: Pair, groups: int) -> Array:
     """Gradient of :func:`conv2d` with respect to its input."""
+    xp = p.xp
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     ho, wo = gy.shape[2:]
@@ -158,7 +154,7 @@ def conv2d_grad_input(xp: Any, kernels: Any, gy: Array, w: Array, x_shape: Shape
         gx[:, :, :: stride[0], :: stride[1]] = g
         return gx
     if not _kernel_ok(kernels, gy.dtype, n * c * h * wd, c * kh * kw * n * ho * wo):
-        return shared.conv2d_grad_input(xp, gy, w, tuple(x_shape), stride, padding, dilation,
+        return shared.conv2d_grad_input(p, gy, w, tuple(x_shape), stride, padding, dilation,
                                         groups)
     g = _channel_major(xp, gy)  # (O, N*L)
     if groups == 1:
@@ -170,9 +166,10 @@ def conv2d_grad_input(xp: Any, kernels: Any, gy: Array, w: Array, x_shape: Shape
     return col2im(xp, kernels, gcols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo))
 
 
-def conv2d_grad_weight(xp: Any, kernels: Any, gy: Array, x: Array, w_shape: Shape,
+def conv2d_grad_weight(p: Passes, kernels: Any, gy: Array, x: Array, w_shape: Shape,
                        stride: Pair, padding: Pair, dilation: Pair, groups: int) -> Array:
     """Gradient of :func:`conv2d` with respect to its weight."""
+    xp = p.xp
     n, c = x.shape[:2]
     o, cg, kh, kw = w_shape
     ho, wo = gy.shape[2:]
@@ -186,7 +183,7 @@ def conv2d_grad_weight(xp: Any, kernels: Any, gy: Array, x: Array, w_shape: Shap
         xt = xp.ascontiguousarray(xt).reshape(groups, n * ho * wo, cg)
         return xp.matmul(g, xt).reshape(w_shape)
     if not _kernel_ok(kernels, x.dtype, x.size, c * kh * kw * n * ho * wo):
-        return shared.conv2d_grad_weight(xp, gy, x, w_shape, stride, padding, dilation, groups)
+        return shared.conv2d_grad_weight(p, gy, x, w_shape, stride, padding, dilation, groups)
     cols = im2col(xp, kernels, x, (kh, kw), stride, padding, dilation, (ho, wo))
     if groups == 1:
         return xp.matmul(_channel_major(xp, gy), cols.T).reshape(w_shape)
@@ -198,11 +195,6 @@ def conv2d_grad_weight(xp: Any, kernels: Any, gy: Array, x: Array, w_shape: Shap
 
 
 # ---------------------------------------------------------------------------- pooling
-def _pool_geometry(x_shape: Shape, kernel: Pair, stride: Pair, padding: Pair) -> Pair:
-    return (_out_size(x_shape[2], kernel[0], stride[0], padding[0], 1),
-            _out_size(x_shape[3], kernel[1], stride[1], padding[1], 1))
-
-
 def _pool_args(x_shape: Shape, kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair
                ) -> tuple:
     return (_i32(x_shape[2]), _i32(x_shape[3]), _i32(kernel[0]), _i32(kernel[1]),
@@ -210,13 +202,14 @@ def _pool_args(x_shape: Shape, kernel: Pair, stride: Pair, padding: Pair, out_hw
             _i32(out_hw[0]), _i32(out_hw[1]))
 
 
-def max_pool2d(xp: Any, kernels: Any, x: Array, kernel: Pair, stride: Pair,
+def max_pool2d(p: Passes, kernels: Any, x: Array, kernel: Pair, stride: Pair,
                padding: Pair) -> tuple[Array, Array]:
     """Max pooling (padding is minus infinity); returns ``(y, argmax)`` with int32 tap indices."""
+    xp = p.xp
     if not _kernel_ok(kernels, x.dtype, x.size):
-        return shared.max_pool2d(xp, x, kernel, stride, padding)
+        return shared.max_pool2d(p, x, kernel, stride, padding)
     x = xp.ascontiguousarray(x)
-    out_hw = _pool_geometry(x.shape, kernel, stride, padding)
+    out_hw = conv_output_hw(x.shape[2:], kernel, stride, padding)
     y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     argmax = xp.empty(y.shape, dtype=np.int32)
     launch(kernels, "lucid_max_pool_fwd", x.dtype, y.size,
@@ -225,11 +218,12 @@ def max_pool2d(xp: Any, kernels: Any, x: Array, kernel: Pair, stride: Pair,
     return y, argmax
 
 
-def max_pool2d_grad(xp: Any, kernels: Any, gy: Array, argmax: Array, x_shape: Shape,
+def max_pool2d_grad(p: Passes, kernels: Any, gy: Array, argmax: Array, x_shape: Shape,
                     kernel: Pair, stride: Pair, padding: Pair) -> Array:
     """Gradient of :func:`max_pool2d`: each ``gy`` goes to the input its window picked."""
+    xp = p.xp
     if argmax.dtype != np.int32 or not _kernel_ok(kernels, gy.dtype, _prod(x_shape)):
-        return shared.max_pool2d_grad(xp, gy, argmax, tuple(x_shape), kernel, stride, padding)
+        return shared.max_pool2d_grad(p, gy, argmax, tuple(x_shape), kernel, stride, padding)
     gy = xp.ascontiguousarray(gy)
     argmax = xp.ascontiguousarray(argmax)
     gx = xp.empty(tuple(x_shape), dtype=gy.dtype)
@@ -239,24 +233,26 @@ def max_pool2d_grad(xp: Any, kernels: Any, gy: Array, argmax: Array, x_shape: Sh
     return gx
 
 
-def avg_pool2d(xp: Any, kernels: Any, x: Array, kernel: Pair, stride: Pair,
+def avg_pool2d(p: Passes, kernels: Any, x: Array, kernel: Pair, stride: Pair,
                padding: Pair) -> Array:
     """Average pooling; zero padding counts in the average."""
+    xp = p.xp
     if not _kernel_ok(kernels, x.dtype, x.size):
-        return shared.avg_pool2d(xp, x, kernel, stride, padding)
+        return shared.avg_pool2d(p, x, kernel, stride, padding)
     x = xp.ascontiguousarray(x)
-    out_hw = _pool_geometry(x.shape, kernel, stride, padding)
+    out_hw = conv_output_hw(x.shape[2:], kernel, stride, padding)
     y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     launch(kernels, "lucid_avg_pool_fwd", x.dtype, y.size,
            (x, y, *_pool_args(x.shape, kernel, stride, padding, out_hw), _i32(y.size)))
     return y
 
 
-def avg_pool2d_grad(xp: Any, kernels: Any, gy: Array, x_shape: Shape, kernel: Pair,
+def avg_pool2d_grad(p: Passes, kernels: Any, gy: Array, x_shape: Shape, kernel: Pair,
                     stride: Pair, padding: Pair) -> Array:
     """Gradient of :func:`avg_pool2d`."""
+    xp = p.xp
     if not _kernel_ok(kernels, gy.dtype, _prod(x_shape)):
-        return shared.avg_pool2d_grad(xp, gy, tuple(x_shape), kernel, stride, padding)
+        return shared.avg_pool2d_grad(p, gy, tuple(x_shape), kernel, stride, padding)
     gy = xp.ascontiguousarray(gy)
     gx = xp.empty(tuple(x_shape), dtype=gy.dtype)
     launch(kernels, "lucid_avg_pool_bwd", gy.dtype, gx.size,
@@ -292,11 +288,12 @@ def _param(xp: Any, p: Array | None, like: Array) -> tuple[Array, int]:
     return xp.ascontiguousarray(p, dtype=like.dtype), 1
 
 
-def batch_norm_train(xp: Any, kernels: Any, x: Array, gamma: Array | None, beta: Array | None,
+def batch_norm_train(p: Passes, kernels: Any, x: Array, gamma: Array | None, beta: Array | None,
                      eps: float) -> tuple[Array, Array, Array]:
     """Normalise over every axis but 1 with batch statistics; returns ``(y, mean, invstd)``."""
+    xp = p.xp
     if not _kernel_ok(kernels, x.dtype, x.size) or x.shape[1] > 65535 or x.size == 0:
-        return shared.batch_norm_train(xp, x, gamma, beta, eps)
+        return shared.batch_norm_train(p, x, gamma, beta, eps)
     xc, n, c, ell = _bn_view(xp, x)
     slices = reduction_slices(n * ell, c)
     partial = xp.empty((c, slices, 2), dtype=np.float64)
@@ -315,11 +312,12 @@ def batch_norm_train(xp: Any, kernels: Any, x: Array, gamma: Array | None, beta:
     return y, mean, invstd
 
 
-def batch_norm_grad(xp: Any, kernels: Any, gy: Array, x: Array, gamma: Array | None,
+def batch_norm_grad(p: Passes, kernels: Any, gy: Array, x: Array, gamma: Array | None,
                     mean: Array, invstd: Array) -> tuple[Array, Array | None, Array | None]:
     """Gradients ``(gx, ggamma, gbeta)`` of :func:`batch_norm_train` (None without gamma)."""
+    xp = p.xp
     if not _kernel_ok(kernels, x.dtype, x.size) or x.shape[1] > 65535 or x.size == 0:
-        return shared.batch_norm_grad(xp, gy, x, gamma, mean, invstd)
+        return shared.batch_norm_grad(p, gy, x, gamma, mean, invstd)
     xc, n, c, ell = _bn_view(xp, x)
     gyc = xp.ascontiguousarray(gy, dtype=x.dtype)
     mean = xp.ascontiguousarray(mean, dtype=x.dtype)
@@ -343,11 +341,11 @@ def batch_norm_grad(xp: Any, kernels: Any, gy: Array, x: Array, gamma: Array | N
 
 
 # ---------------------------------------------------------------------------- softmax
-def softmax(xp: Any, kernels: Any, x: Array, axis: int) -> Array:
+def softmax(p: Passes, kernels: Any, x: Array, axis: int) -> Array:
     """Numerically stable softmax along ``axis`` (shared array-module kernel)."""
-    return shared.softmax(xp, x, axis)
+    return shared.softmax(p, x, axis)
 
 
-def log_softmax(xp: Any, kernels: Any, x: Array, axis: int) -> Array:
+def log_softmax(p: Passes, kernels: Any, x: Array, axis: int) -> Array:
     """Numerically stable log-softmax along ``axis`` (shared array-module kernel)."""
-    return shared.log_softmax(xp, x, axis)
+    return shared.log_softmax(p, x, axis)

@@ -1,24 +1,52 @@
-"""lucid's NumPy backend plugin (CPU), registered through the ``lucid.backends`` entry point."""
+"""lucid's NumPy backend plugin (CPU), registered through the ``lucid.backends`` entry point.
+
+A thin subclass of lucid's public :class:`~lucid.backends.ArrayModuleBackend` with
+``xp = numpy``. What is NumPy-specific is speed: large element-wise passes and copies are
+split over a thread pool (``_parallel.py``; bit-identical results) and convolutions are
+computed in cache-sized blocks (:class:`NumPyPasses`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from lucid.backends import API_VERSION
+from lucid.backends import API_VERSION, ArrayModuleBackend, Passes
 
-from . import _kernels as K
 from . import _parallel as P
-from ._arraymodule import ArrayModuleBackend
 
-__all__ = ["ArrayModuleBackend", "NumPyBackend"]
+__all__ = ["NumPyBackend", "NumPyPasses"]
+
+
+class NumPyPasses(Passes):
+    """The NN kernels' passes on NumPy: large ones split over threads, convolutions blocked.
+
+    NumPy runs every ufunc and copy on one core; ``_parallel`` cuts a large pass into one
+    chunk per thread, each doing exactly the same element-wise work, so results are
+    bit-identical to the single call. Convolutions build their im2col columns in blocks of
+    about 4 MiB, so the GEMM reads them from the cache.
+    """
+
+    block_bytes = 4 << 20
+
+    def contiguous(self, a: Any) -> Any:
+        return P.ascontiguousarray(a)
+
+    def assign(self, dst: Any, src: Any) -> None:
+        P.assign(dst, src)
+
+    def split(self, length: int, elements: int, body: Any) -> None:
+        P.parallel_for(length, elements, body)
 
 
 class NumPyBackend(ArrayModuleBackend):
     """The default CPU backend: NumPy arrays, BLAS matmul, im2col convolution."""
 
     name = "numpy"
-    api_version = API_VERSION
+    api_version = API_VERSION  # first-party: shipped with the interface it implements
     xp = np
+    passes_class = NumPyPasses
 
     def to_numpy(self, a):
         return np.asarray(a)
@@ -57,38 +85,3 @@ class NumPyBackend(ArrayModuleBackend):
 
     def where(self, cond, a, b):
         return P.where(cond, a, b)
-
-    # Fast NN kernels (see _kernels.py); the interface's reference versions stay reachable
-    # through lucid.backends.use_reference_kernels / LUCID_REFERENCE_KERNELS=1.
-    def conv2d(self, x, w, stride, padding, dilation, groups):
-        return K.conv2d(np, x, w, stride, padding, dilation, groups)
-
-    def conv2d_grad_input(self, gy, w, x_shape, stride, padding, dilation, groups):
-        return K.conv2d_grad_input(np, gy, w, x_shape, stride, padding, dilation, groups)
-
-    def conv2d_grad_weight(self, gy, x, w_shape, stride, padding, dilation, groups):
-        return K.conv2d_grad_weight(np, gy, x, w_shape, stride, padding, dilation, groups)
-
-    def max_pool2d(self, x, kernel, stride, padding):
-        return K.max_pool2d(np, x, kernel, stride, padding)
-
-    def max_pool2d_grad(self, gy, argmax, x_shape, kernel, stride, padding):
-        return K.max_pool2d_grad(np, gy, argmax, x_shape, kernel, stride, padding)
-
-    def avg_pool2d(self, x, kernel, stride, padding):
-        return K.avg_pool2d(np, x, kernel, stride, padding)
-
-    def avg_pool2d_grad(self, gy, x_shape, kernel, stride, padding):
-        return K.avg_pool2d_grad(np, gy, x_shape, kernel, stride, padding)
-
-    def batch_norm_train(self, x, gamma, beta, eps):
-        return K.batch_norm_train(np, x, gamma, beta, eps)
-
-    def batch_norm_grad(self, gy, x, gamma, mean, invstd):
-        return K.batch_norm_grad(np, gy, x, gamma, mean, invstd)
-
-    def softmax(self, x, axis):
-        return K.softmax(np, x, axis)
-
-    def log_softmax(self, x, axis):
-        return K.log_softmax(np, x, axis)

@@ -1,10 +1,12 @@
-"""Fast neural-network kernels over NCHW arrays, shared by the NumPy and CuPy backends.
+"""Fast neural-network kernels over NCHW arrays, for any module with NumPy's API.
 
-Every public function is pure and takes the array module ``xp`` (``numpy`` or ``cupy``) as
-its first argument, so the same code runs on the CPU and on the GPU.  Only functions that
-exist in both libraries are used, and outputs keep the dtype of the inputs (float32 stays
-float32).  There are no Python loops over pixels, images or channels; the only loops run
-over the ``kh*kw`` kernel taps, over stride phases, or over a few cache-sized blocks.
+:class:`~lucid.backends.ArrayModuleBackend` runs these for NumPy, CuPy and any other
+NumPy-like library. Every public function is pure and takes a :class:`Passes` object as its
+first argument: the array module ``p.xp`` plus how large copies and element-wise passes are
+run (see below), so the same code runs on the CPU and on the GPU. Only functions that exist
+in both NumPy and CuPy are used, and outputs keep the dtype of the inputs (float32 stays
+float32). There are no Python loops over pixels, images or channels; the only loops run over
+the ``kh*kw`` kernel taps, over stride phases, or over a few cache-sized blocks.
 
 How the heavy lifting is done:
 
@@ -13,21 +15,23 @@ How the heavy lifting is done:
   into the view's strides); that view is copied once into a contiguous column matrix of
   shape ``(C*kh*kw, N*Ho*Wo)`` so that one large GEMM ``W @ cols`` does all the arithmetic
   for all images at once.  Grouped convolution is the same GEMM batched over the groups, and
-  an unpadded 1x1 convolution is a plain matrix product with no im2col at all.  On the CPU
-  the output is cut into a few blocks (several images, or bands of rows of one image) whose
-  columns fit in the cache, see :data:`BLOCK_BYTES`.
+  an unpadded 1x1 convolution is a plain matrix product with no im2col at all.  When
+  :attr:`Passes.block_bytes` is set (the NumPy backend: CPU caches), the output is cut into a
+  few blocks (several images, or bands of rows of one image) whose columns fit in the cache.
 * **Gradients** of a convolution are GEMMs too.  The weight gradient is ``cols @ gy^T``.
   The input gradient is ``W^T @ gy`` followed by "col2im" (a loop over the kernel taps that
   adds strided slices back into the input gradient); with stride 1 it is computed instead as
   a convolution of ``gy`` with the flipped kernel, which is the same maths but faster.
 * **Pooling** loops over the kernel taps, each a whole-array elementwise operation.  Strided
   pooling first regroups the input by stride phase so that every tap is a unit-stride slice.
-* **Threads (NumPy only)**: the large copies and element-wise passes (im2col, col2im,
-  pooling taps) are cut into per-thread chunks by ``_parallel.py``; every
-  element gets the same operations as in one call, so results are bit-identical.  CuPy and
-  small arrays take the plain single call.
+* **Passes**: the large copies and element-wise passes (im2col, col2im, pooling taps) go
+  through :meth:`Passes.contiguous`, :meth:`Passes.assign` and :meth:`Passes.split`.  The
+  default runs each as one plain call; the NumPy backend's version cuts them into per-thread
+  chunks.  Every element gets the same operations either way, so results are bit-identical.
 * **Batch norm** uses two-pass statistics (mean, then the variance of the centred values),
   per-channel reductions via ``einsum`` or batched BLAS dot products, and in-place updates.
+
+This module imports no array library: it only uses ``p.xp``.
 """
 
 from __future__ import annotations
@@ -35,11 +39,50 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _parallel
+from .geometry import conv_output_hw, conv_output_size
 
-Array = Any  #: a numpy.ndarray or cupy.ndarray
+Array = Any  #: a native array of the module ``Passes.xp``
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
+
+
+class Passes:
+    """The array module the kernels run on, and how they run large copies and passes.
+
+    The default runs every pass as one plain call of ``xp`` and convolves the whole batch in
+    one GEMM. A backend substitutes a subclass (``ArrayModuleBackend.passes``) to split the
+    passes over threads or to block convolutions for a cache; an override must do exactly
+    the same element-wise work as the default, so that results stay bit-identical.
+    """
+
+    #: Bytes of im2col columns per GEMM, or None for the whole batch in one GEMM. On a CPU,
+    #: blocks (a few images, or a band of output rows of one image) whose columns fit in the
+    #: cache let the GEMM read them from the cache right after im2col wrote them; that is up
+    #: to 2x faster than one batch-wide matrix that has to go through main memory.
+    block_bytes: int | None = None
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({getattr(self.xp, '__name__', self.xp)!s}, "
+                f"block_bytes={self.block_bytes})")
+
+    def contiguous(self, a: Array) -> Array:
+        """Return ``xp.ascontiguousarray(a)``."""
+        return self.xp.ascontiguousarray(a)
+
+    def assign(self, dst: Array, src: Array) -> None:
+        """Do ``dst[...] = src`` (``src`` broadcast to ``dst``)."""
+        dst[...] = src
+
+    def split(self, length: int, elements: int, body: Callable[[int, int], object]) -> None:
+        """Run ``body(lo, hi)`` over chunks of ``range(length)`` covering it (here: once).
+
+        ``elements`` is the size of the pass; ``body`` writes disjoint outputs per chunk and
+        does exactly the same element-wise work as ``body(0, length)``.
+        """
+        body(0, length)
 
 
 # ----------------------------------------------------------------------------------------
@@ -47,52 +90,17 @@ Shape = tuple[int, ...]
 # ----------------------------------------------------------------------------------------
 
 
-def _on_cpu(xp: Any) -> bool:
-    """True for NumPy, whose large element-wise passes are split over a thread pool."""
-    return getattr(xp, "__name__", "") == "numpy"
-
-
-def _contiguous(xp: Any, a: Array) -> Array:
-    """``xp.ascontiguousarray(a)``; on the CPU a large copy is shared between threads."""
-    return _parallel.ascontiguousarray(a) if _on_cpu(xp) else xp.ascontiguousarray(a)
-
-
-def _assign(xp: Any, dst: Array, src: Array) -> None:
-    """``dst[...] = src``; on the CPU a large copy is shared between threads."""
-    if _on_cpu(xp):
-        _parallel.assign(dst, src)
-    else:
-        dst[...] = src
-
-
-def _split(xp: Any, length: int, elements: int, body: Callable[[int, int], object]) -> None:
-    """Run ``body(lo, hi)`` over chunks of ``range(length)`` (threads on the CPU, else once).
-
-    ``elements`` is the size of the pass; ``body`` must write disjoint outputs per chunk and
-    do exactly the same element-wise work as ``body(0, length)``, so results are identical.
-    """
-    if _on_cpu(xp):
-        _parallel.parallel_for(length, elements, body)
-    else:
-        body(0, length)
-
-
-def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    """Output length of a window of size ``k`` (stride ``s``, padding ``p``, dilation ``d``)."""
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-def _pad(xp: Any, x: Array, padding: Pair, value: float = 0.0) -> Array:
+def _pad(p: Passes, x: Array, padding: Pair, value: float = 0.0) -> Array:
     """Pad the two spatial axes of ``x`` with ``value`` (no copy when there is no padding)."""
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
     n, c, h, w = x.shape
     if value == 0.0:
-        out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        out = p.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     else:
-        out = xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    _assign(xp, out[:, :, ph : ph + h, pw : pw + w], x)
+        out = p.xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    p.assign(out[:, :, ph : ph + h, pw : pw + w], x)
     return out
 
 
@@ -149,24 +157,15 @@ def _is_pointwise(w_shape: Shape, padding: Pair) -> bool:
     return w_shape[2] == 1 and w_shape[3] == 1 and padding[0] == 0 and padding[1] == 0
 
 
-#: Bytes of im2col columns to build per GEMM, by array-module name.  On a CPU the output is
-#: computed in blocks (a few images, or a band of output rows of one image) whose columns
-#: fit in the cache, so the GEMM reads them from the cache right after im2col wrote them;
-#: that is up to 2x faster than one batch-wide matrix that has to go through main memory.
-#: Modules not listed (e.g. ``cupy``) get the whole batch in one GEMM.
-BLOCK_BYTES: dict[str, int] = {"numpy": 4 << 20}
-
-
-def _blocks(xp: Any, n: int, ho: int, bytes_per_row: int, split_rows: bool = True,
+def _blocks(budget: int | None, n: int, ho: int, bytes_per_row: int, split_rows: bool = True,
             max_images: int | None = None) -> Iterator[tuple[slice, slice]]:
     """Yield ``(images, rows)`` slices tiling an ``(n, ., ho, .)`` output into cache blocks.
 
     ``bytes_per_row`` is the size of the im2col columns for one output row of one image.
-    Whole images are grouped while they fit in :data:`BLOCK_BYTES`; a larger image is cut
-    into bands of output rows (unless ``split_rows`` is false).  ``max_images`` caps the
-    number of images per block.
+    Whole images are grouped while they fit in ``budget`` bytes (:attr:`Passes.block_bytes`;
+    None: the whole batch in one block); a larger image is cut into bands of output rows
+    (unless ``split_rows`` is false).  ``max_images`` caps the number of images per block.
     """
-    budget = BLOCK_BYTES.get(getattr(xp, "__name__", ""))
     per_image = max(1, bytes_per_row * ho)
     if n == 0 or ho == 0:
         return
@@ -183,7 +182,7 @@ def _blocks(xp: Any, n: int, ho: int, bytes_per_row: int, split_rows: bool = Tru
                 yield slice(i, i + 1), slice(r0, min(ho, r0 + band))
 
 
-def _im2col(xp: Any, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
+def _im2col(p: Passes, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
             out_hw: Pair, groups: int) -> Array:
     """Copy every receptive field of padded ``xpad`` into ``(G, C/G*kh*kw, N*Ho*Wo)``.
 
@@ -191,15 +190,15 @@ def _im2col(xp: Any, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
     pixel of every image, so ``W.reshape(G, O/G, -1) @ cols`` convolves the whole block.
     """
     n, c = xpad.shape[:2]
-    win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
-    cols = _contiguous(xp, win.transpose(1, 2, 3, 0, 4, 5))  # the one big copy
+    win = _windows(p.xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
+    cols = p.contiguous(win.transpose(1, 2, 3, 0, 4, 5))  # the one big copy
     return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1])
 
 
-def _to_channel_major(xp: Any, gy: Array, groups: int) -> Array:
+def _to_channel_major(p: Passes, gy: Array, groups: int) -> Array:
     """Turn an NCHW ``(N, O, Ho, Wo)`` into a contiguous ``(groups, O/groups, N*Ho*Wo)``."""
     n, o = gy.shape[:2]
-    gy_t = _contiguous(xp, gy.reshape(n, o, -1).transpose(1, 0, 2))
+    gy_t = p.contiguous(gy.reshape(n, o, -1).transpose(1, 0, 2))
     return gy_t.reshape(groups, o // groups, -1)
 
 
@@ -208,34 +207,35 @@ def _to_channel_major(xp: Any, gy: Array, groups: int) -> Array:
 # ----------------------------------------------------------------------------------------
 
 
-def conv2d(xp: Any, x: Array, w: Array, stride: Pair, padding: Pair, dilation: Pair,
+def conv2d(p: Passes, x: Array, w: Array, stride: Pair, padding: Pair, dilation: Pair,
            groups: int) -> Array:
     """2-D cross-correlation of NCHW ``x`` with ``(O, C/groups, kh, kw)`` ``w``; no bias."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
-    wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    ho = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = conv_output_size(wd, kw, stride[1], padding[1], dilation[1])
     w3 = w.reshape(groups, o // groups, cg * kh * kw)
     if _is_pointwise(w.shape, padding):
         # A 1x1 convolution is a plain matrix product per image, no im2col:
         # (G, O/G, C/G) @ (N, G, C/G, L) -> (N, G, O/G, L), which is already NCHW.
         if tuple(stride) != (1, 1):
-            x = _contiguous(xp, x[:, :, :: stride[0], :: stride[1]])
+            x = p.contiguous(x[:, :, :: stride[0], :: stride[1]])
         return (w3 @ x.reshape(n, groups, cg, ho * wo)).reshape(n, o, ho, wo)
-    xpad = _pad(xp, x, padding)
-    y = xp.empty((n, o, ho, wo), dtype=x.dtype)
-    for imgs, rows in _blocks(xp, n, ho, c * kh * kw * wo * x.itemsize):
+    xpad = _pad(p, x, padding)
+    y = p.xp.empty((n, o, ho, wo), dtype=x.dtype)
+    for imgs, rows in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize):
         nb, nr = imgs.stop - imgs.start, rows.stop - rows.start
         xb = xpad[imgs, :, rows.start * stride[0] :]  # the input rows this band reads
-        cols = _im2col(xp, xb, (kh, kw), stride, dilation, (nr, wo), groups)
+        cols = _im2col(p, xb, (kh, kw), stride, dilation, (nr, wo), groups)
         yb = w3 @ cols  # (G, O/G, nb*nr*Wo): one GEMM per group for the whole block
-        _assign(xp, y[imgs, :, rows], yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3))
+        p.assign(y[imgs, :, rows], yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3))
     return y
 
 
-def conv2d_grad_input(xp: Any, gy: Array, w: Array, x_shape: Shape, stride: Pair,
+def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pair,
                       padding: Pair, dilation: Pair, groups: int) -> Array:
     """Gradient of :func:`conv2d` with respect to its input ``x``."""
+    xp = p.xp
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     ho, wo = gy.shape[2:]
@@ -254,12 +254,13 @@ def conv2d_grad_input(xp: Any, gy: Array, w: Array, x_shape: Shape, stride: Pair
         # That reuses the im2col + GEMM forward path and avoids the slower col2im scatter.
         wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wt = xp.ascontiguousarray(wt[:, :, :, ::-1, ::-1]).reshape(c, o // groups, kh, kw)
-        return conv2d(xp, gy, wt, (1, 1), full_pad, dilation, groups)
+        return conv2d(p, gy, wt, (1, 1), full_pad, dilation, groups)
     gx = xp.zeros(x_shape, dtype=gy.dtype)
     taps = list(_tap_slices((h, wd), (ho, wo), (kh, kw), stride, padding, dilation))
-    for imgs, _ in _blocks(xp, n, ho, c * kh * kw * wo * gy.itemsize, split_rows=False):
+    for imgs, _ in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * gy.itemsize,
+                           split_rows=False):
         # (G, CgKK, O/G) @ (G, O/G, nb*L): the gradient of every im2col entry.
-        gcols = (w3t @ _to_channel_major(xp, gy[imgs], groups)).reshape(
+        gcols = (w3t @ _to_channel_major(p, gy[imgs], groups)).reshape(
             c, kh, kw, imgs.stop - imgs.start, ho, wo)
         # col2im: add each tap's slice straight into the (unpadded) input gradient; the
         # channels are independent, so threads can take a share of them each.
@@ -270,41 +271,37 @@ def conv2d_grad_input(xp: Any, gy: Array, w: Array, x_shape: Shape, stride: Pair
             for i, j, x_idx, y_idx in taps:
                 gxc[x_idx] += gcols[lo:hi, i, j].transpose(1, 0, 2, 3)[y_idx]
 
-        _split(xp, c, gcols.size, col2im)
+        p.split(c, gcols.size, col2im)
     return gx
 
 
-def conv2d_grad_weight(xp: Any, gy: Array, x: Array, w_shape: Shape, stride: Pair,
+def conv2d_grad_weight(p: Passes, gy: Array, x: Array, w_shape: Shape, stride: Pair,
                        padding: Pair, dilation: Pair, groups: int) -> Array:
     """Gradient of :func:`conv2d` with respect to its weight ``w``."""
     n, c = x.shape[:2]
     o, cg, kh, kw = w_shape
     ho, wo = gy.shape[2:]
-    xpad = _pad(xp, x, padding)
+    xp = p.xp
+    xpad = _pad(p, x, padding)
     gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=gy.dtype)  # gw transposed
     # For a 1x1 stride-1 convolution, the "im2col" of a single image is a free reshape, while
     # a block of several images costs a transposing copy: only group enough images to give
     # the GEMM a reasonably long inner dimension.
     pointwise = _is_pointwise(w_shape, padding) and tuple(stride) == (1, 1)
     max_images = -(-1024 // max(1, ho * wo)) if pointwise else None
-    for imgs, rows in _blocks(xp, n, ho, c * kh * kw * wo * x.itemsize, True, max_images):
+    for imgs, rows in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize, True,
+                              max_images):
         xb = xpad[imgs, :, rows.start * stride[0] :]
-        cols = _im2col(xp, xb, (kh, kw), stride, dilation, (rows.stop - rows.start, wo), groups)
+        cols = _im2col(p, xb, (kh, kw), stride, dilation, (rows.stop - rows.start, wo), groups)
         # gw[g] += gy[g] @ cols[g]^T, computed as (cols[g] @ gy[g]^T)^T: OpenBLAS is a
         # little faster with the long side of the small result as the row dimension.
-        gw_t += cols @ _to_channel_major(xp, gy[imgs, :, rows], groups).transpose(0, 2, 1)
+        gw_t += cols @ _to_channel_major(p, gy[imgs, :, rows], groups).transpose(0, 2, 1)
     return xp.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w_shape)
 
 
 # ----------------------------------------------------------------------------------------
 # Pooling
 # ----------------------------------------------------------------------------------------
-
-
-def _pool_out_hw(x_shape: Shape, kernel: Pair, stride: Pair, padding: Pair) -> Pair:
-    """Output ``(Ho, Wo)`` of a pooling window."""
-    return (_out_size(x_shape[2], kernel[0], stride[0], padding[0], 1),
-            _out_size(x_shape[3], kernel[1], stride[1], padding[1], 1))
 
 
 def _phases_shape(x_shape: Shape, stride: Pair, padding: Pair) -> Shape:
@@ -337,7 +334,7 @@ def _phase_regions(x_hw: Pair, stride: Pair,
             yield p, q, (all_, all_, x_rows, x_cols), (all_, all_, ph_rows, ph_cols)
 
 
-def _phases(xp: Any, x: Array, stride: Pair, padding: Pair, fill: float) -> Array:
+def _phases(p: Passes, x: Array, stride: Pair, padding: Pair, fill: float) -> Array:
     """Pad ``x`` with ``fill`` and regroup it by stride phase: ``(sh, sw, N, C, Hq, Wq)``.
 
     ``phases[p, q, n, c, a, b] == padded[n, c, a*sh + p, b*sw + q]``, so every pooling tap
@@ -345,29 +342,29 @@ def _phases(xp: Any, x: Array, stride: Pair, padding: Pair, fill: float) -> Arra
     loops are several times faster on such slices than on ones that skip elements.
     """
     if tuple(stride) == (1, 1):
-        return _pad(xp, x, padding, fill)[None, None]
-    phases = xp.full(_phases_shape(x.shape, stride, padding), fill, dtype=x.dtype)
+        return _pad(p, x, padding, fill)[None, None]
+    phases = p.xp.full(_phases_shape(x.shape, stride, padding), fill, dtype=x.dtype)
     regions = list(_phase_regions(x.shape[2:], stride, padding))
 
     def copy(lo: int, hi: int) -> None:  # images lo:hi
-        for p, q, x_idx, ph_idx in regions:
-            phases[p, q, lo:hi][ph_idx] = x[lo:hi][x_idx]
+        for r, q, x_idx, ph_idx in regions:
+            phases[r, q, lo:hi][ph_idx] = x[lo:hi][x_idx]
 
-    _split(xp, x.shape[0], x.size, copy)
+    p.split(x.shape[0], x.size, copy)
     return phases
 
 
-def _unphase(xp: Any, phases: Array, x_shape: Shape, padding: Pair) -> Array:
+def _unphase(p: Passes, phases: Array, x_shape: Shape, padding: Pair) -> Array:
     """Inverse of :func:`_phases`: interleave the phases back and drop the padding."""
-    x = xp.empty(x_shape, dtype=phases.dtype)
+    x = p.xp.empty(x_shape, dtype=phases.dtype)
     regions = list(_phase_regions((x_shape[2], x_shape[3]),
                                   (phases.shape[0], phases.shape[1]), padding))
 
     def copy(lo: int, hi: int) -> None:  # images lo:hi
-        for p, q, x_idx, ph_idx in regions:
-            x[lo:hi][x_idx] = phases[p, q, lo:hi][ph_idx]
+        for r, q, x_idx, ph_idx in regions:
+            x[lo:hi][x_idx] = phases[r, q, lo:hi][ph_idx]
 
-    _split(xp, x_shape[0], x.size, copy)
+    p.split(x_shape[0], x.size, copy)
     return x
 
 
@@ -378,11 +375,12 @@ def _phase_tap(phases: Array, i: int, j: int, stride: Pair, out_hw: Pair) -> Arr
     return phases[i % sh, j % sw, :, :, a : a + out_hw[0], b : b + out_hw[1]]
 
 
-def max_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair,
+def max_pool2d(p: Passes, x: Array, kernel: Pair, stride: Pair,
                padding: Pair) -> tuple[Array, Array]:
     """Max pooling with -inf padding; returns ``(y, argmax)`` (argmax = tap index i*kw+j)."""
-    out_hw = _pool_out_hw(x.shape, kernel, stride, padding)
-    phases = _phases(xp, x, stride, padding, float("-inf"))
+    xp = p.xp
+    out_hw = conv_output_hw(x.shape[2:], kernel, stride, padding)
+    phases = _phases(p, x, stride, padding, float("-inf"))
     taps = kernel[0] * kernel[1]
     y = xp.empty(x.shape[:2] + tuple(out_hw), dtype=x.dtype)
     # Tap numbers fit in uint8 for any window up to 16x16.
@@ -399,15 +397,15 @@ def max_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair,
             # but without the slow masked-assignment loop.
             xp.maximum(ab, better * ab.dtype.type(t), out=ab)
 
-    _split(xp, y.shape[0], y.size * taps, pool)
+    p.split(y.shape[0], y.size * taps, pool)
     return y, argmax
 
 
-def max_pool2d_grad(xp: Any, gy: Array, argmax: Array, x_shape: Shape, kernel: Pair,
+def max_pool2d_grad(p: Passes, gy: Array, argmax: Array, x_shape: Shape, kernel: Pair,
                     stride: Pair, padding: Pair) -> Array:
     """Gradient of :func:`max_pool2d`: each ``gy`` goes back to the input its window picked."""
     out_hw = gy.shape[2:]
-    gphases = xp.zeros(_phases_shape(x_shape, stride, padding), dtype=gy.dtype)
+    gphases = p.xp.zeros(_phases_shape(x_shape, stride, padding), dtype=gy.dtype)
     taps = kernel[0] * kernel[1]
 
     def scatter(lo: int, hi: int) -> None:  # images lo:hi
@@ -416,15 +414,15 @@ def max_pool2d_grad(xp: Any, gy: Array, argmax: Array, x_shape: Shape, kernel: P
             tap = _phase_tap(gphases, t // kernel[1], t % kernel[1], stride, out_hw)[lo:hi]
             tap += g * (am == t)  # (a multiply by the mask is much faster than where())
 
-    _split(xp, gy.shape[0], gy.size * taps, scatter)
-    return _unphase(xp, gphases, x_shape, padding)
+    p.split(gy.shape[0], gy.size * taps, scatter)
+    return _unphase(p, gphases, x_shape, padding)
 
 
-def avg_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> Array:
+def avg_pool2d(p: Passes, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> Array:
     """Average pooling; zero padding counts in the average (``count_include_pad=True``)."""
     n, c = x.shape[:2]
     kh, kw = kernel
-    ho, wo = _pool_out_hw(x.shape, kernel, stride, padding)
+    ho, wo = conv_output_hw(x.shape[2:], kernel, stride, padding)
     if tuple(kernel) == tuple(stride) and tuple(padding) == (0, 0):
         # Non-overlapping tiles: a reshape, then the mean of each tile, computed as a sum over
         # the kh rows of a tile (unit-stride adds) followed by a sum over its kw columns.
@@ -437,7 +435,7 @@ def avg_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> 
         for j in range(1, kw):
             y += rows[..., j]
     else:
-        phases = _phases(xp, x, stride, padding, 0.0)
+        phases = _phases(p, x, stride, padding, 0.0)
         y = _phase_tap(phases, 0, 0, stride, (ho, wo)).copy()
         for t in range(1, kh * kw):
             y += _phase_tap(phases, t // kw, t % kw, stride, (ho, wo))
@@ -445,9 +443,10 @@ def avg_pool2d(xp: Any, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> 
     return y
 
 
-def avg_pool2d_grad(xp: Any, gy: Array, x_shape: Shape, kernel: Pair, stride: Pair,
+def avg_pool2d_grad(p: Passes, gy: Array, x_shape: Shape, kernel: Pair, stride: Pair,
                     padding: Pair) -> Array:
     """Gradient of :func:`avg_pool2d`: each input gets ``gy / (kh*kw)`` from every window."""
+    xp = p.xp
     n, c, h, w = x_shape
     kh, kw = kernel
     ho, wo = gy.shape[2:]
@@ -465,7 +464,7 @@ def avg_pool2d_grad(xp: Any, gy: Array, x_shape: Shape, kernel: Pair, stride: Pa
     for t in range(kh * kw):
         tap = _phase_tap(gphases, t // kw, t % kw, stride, (ho, wo))
         tap += g
-    return _unphase(xp, gphases, x_shape, padding)
+    return _unphase(p, gphases, x_shape, padding)
 
 
 # ----------------------------------------------------------------------------------------
@@ -490,9 +489,10 @@ def _channel_dot(xp: Any, a3: Array, b3: Array) -> Array:
     return (a3.reshape(n, c, 1, ell) @ b3.reshape(n, c, ell, 1)).sum(axis=(0, 2, 3))
 
 
-def batch_norm_train(xp: Any, x: Array, gamma: Array | None, beta: Array | None,
+def batch_norm_train(p: Passes, x: Array, gamma: Array | None, beta: Array | None,
                      eps: float) -> tuple[Array, Array, Array]:
     """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``."""
+    xp = p.xp
     n, c = x.shape[:2]
     x3 = xp.ascontiguousarray(x).reshape(n, c, -1)
     count = x3.shape[0] * x3.shape[2]
@@ -506,13 +506,14 @@ def batch_norm_train(xp: Any, x: Array, gamma: Array | None, beta: Array | None,
     return y.reshape(x.shape), mean, invstd
 
 
-def batch_norm_grad(xp: Any, gy: Array, x: Array, gamma: Array | None, mean: Array,
+def batch_norm_grad(p: Passes, gy: Array, x: Array, gamma: Array | None, mean: Array,
                     invstd: Array) -> tuple[Array, Array | None, Array | None]:
     """Gradients ``(gx, ggamma, gbeta)`` of :func:`batch_norm_train` (None without gamma).
 
     With ``xhat = (x - mean) * invstd`` and ``M`` values per channel:
     ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``.
     """
+    xp = p.xp
     n, c = x.shape[:2]
     gy3 = xp.ascontiguousarray(gy).reshape(n, c, -1)
     xc = xp.ascontiguousarray(x).reshape(n, c, -1) - mean[:, None]  # x - mean
@@ -536,16 +537,22 @@ def batch_norm_grad(xp: Any, gy: Array, x: Array, gamma: Array | None, mean: Arr
 # ----------------------------------------------------------------------------------------
 
 
-def softmax(xp: Any, x: Array, axis: int) -> Array:
+def softmax(p: Passes, x: Array, axis: int) -> Array:
     """Numerically stable softmax along ``axis`` (the max is subtracted first)."""
     e = x - x.max(axis=axis, keepdims=True)
-    xp.exp(e, out=e)
+    p.xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
-def log_softmax(xp: Any, x: Array, axis: int) -> Array:
+def log_softmax(p: Passes, x: Array, axis: int) -> Array:
     """Numerically stable log-softmax along ``axis`` (log-sum-exp with the max factored out)."""
+    xp = p.xp
     z = x - x.max(axis=axis, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
     return z
+
+
+__all__ = ["Passes", "avg_pool2d", "avg_pool2d_grad", "batch_norm_grad", "batch_norm_train",
+           "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "log_softmax", "max_pool2d",
+           "max_pool2d_grad", "softmax"]

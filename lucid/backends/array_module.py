@@ -1,7 +1,23 @@
-"""The required core of the op interface, written once over a NumPy-compatible array module.
+"""``ArrayModuleBackend``: the whole op interface over any module with NumPy's API.
 
-NumPy and CuPy share this code: only the module object ``xp`` differs. Backend-specific
-speed-ups live in the subclasses.
+NumPy, CuPy and any other NumPy-like library (dpnp, a NumPy shim over JAX, ...) share this
+code: only the module object ``xp`` differs. A backend for such a library is a subclass that
+sets ``xp`` (and ``name`` and ``api_version``)::
+
+    import dpnp
+    from lucid.backends import ArrayModuleBackend
+
+    class DpnpBackend(ArrayModuleBackend):
+        name = "dpnp"
+        api_version = 1
+        xp = dpnp
+
+The NN kernels are :mod:`lucid.backends.array_kernels`, run with :attr:`ArrayModuleBackend.passes`
+(a :class:`~lucid.backends.array_kernels.Passes` made in ``__init__`` from
+:attr:`ArrayModuleBackend.passes_class`); a subclass replaces that class to run large passes
+on threads or in cache-sized blocks, and overrides any method it can do better.
+
+This module imports no array library: it only uses ``xp``.
 """
 
 from __future__ import annotations
@@ -9,8 +25,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lucid._dtype import ALL_DTYPES, DType
-from lucid.backends import Backend
+import lucid.backends.array_kernels as K  # "from . import" would import the package: a cycle
+
+from .._dtype import ALL_DTYPES, DType
+from .array_kernels import Passes
+from .interface import Backend
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -20,16 +39,31 @@ def _is_basic_index(index: Any) -> bool:
 
 
 class ArrayModuleBackend(Backend):
-    """Backend over any module with NumPy's API (``numpy``, ``cupy``)."""
+    """Backend over any module with NumPy's API (``numpy``, ``cupy``, ``dpnp``, ...).
 
+    Subclasses set :attr:`xp`. The module needs NumPy's ``dtype``, ``ndarray``,
+    ``random.default_rng``, ufuncs (with ``out=`` and ``ufunc.at``), reductions,
+    ``lib.stride_tricks.as_strided``, ``einsum``, ``pad`` and ``array2string``.
+    """
+
+    #: The array module (``numpy``, ``cupy``, ...); set by the subclass.
     xp: Any = None
+    #: The :class:`~lucid.backends.array_kernels.Passes` class the NN kernels run with;
+    #: ``__init__`` makes :attr:`passes` from it. The default runs plain single calls.
+    passes_class: type[Passes] = Passes
 
     def __init__(self) -> None:
         xp = self.xp
+        if xp is None:
+            raise TypeError(f"{type(self).__name__} sets no array module: give the class an "
+                            "'xp' attribute (e.g. xp = numpy)")
         self._native = {name: xp.dtype(name) for name in ALL_DTYPES}
         self._lucid = {v: ALL_DTYPES[k] for k, v in self._native.items()}
         self._rng = xp.random.default_rng()
         self._ndarray = xp.ndarray
+        self._asnumpy = getattr(xp, "asnumpy", None)
+        #: How the NN kernels run their large passes (see :attr:`passes_class`).
+        self.passes: Passes = self.passes_class(xp)
 
     # dtypes and host transfer
     def native_dtype(self, dtype: DType) -> Any:
@@ -46,7 +80,11 @@ class ArrayModuleBackend(Backend):
         return self.xp.asarray(data, dtype=None if dtype is None else self._native[dtype.name])
 
     def to_numpy(self, a: Any) -> Any:
-        return a
+        """Return a host ``numpy.ndarray``: ``xp.asnumpy(a)`` when the module has it (CuPy,
+        dpnp), else ``a.__array__()`` (NumPy itself, and modules implementing the protocol)."""
+        if self._asnumpy is not None:
+            return self._asnumpy(a)
+        return a.__array__()
 
     def shape(self, a: Any) -> tuple[int, ...]:
         return a.shape
@@ -56,6 +94,16 @@ class ArrayModuleBackend(Backend):
 
     def is_native(self, a: Any) -> bool:
         return isinstance(a, self._ndarray)
+
+    # host values
+    def item(self, a: Any) -> Any:
+        return a.item()
+
+    def tolist(self, a: Any) -> Any:
+        return a.tolist()
+
+    def format_array(self, a: Any, prefix: str) -> str:
+        return self.xp.array2string(a, separator=", ", prefix=prefix, precision=4)
 
     # creation and random numbers
     def zeros(self, shape, dtype):
@@ -163,6 +211,10 @@ class ArrayModuleBackend(Backend):
     def clip(self, a, low, high):
         return self.xp.clip(a, low, high)
 
+    def sigmoid(self, a):
+        # (tanh(a/2) + 1) / 2: stable for large |a|, through the (overridable) elementwise ops
+        return self.multiply(self.add(self.tanh(self.multiply(a, 0.5)), 1.0), 0.5)
+
     def relu(self, a):
         return self.xp.maximum(a, 0)
 
@@ -178,6 +230,12 @@ class ArrayModuleBackend(Backend):
 
     def min(self, a, axis, keepdims):
         return self.xp.min(a, axis=axis, keepdims=keepdims)
+
+    def any(self, a, axis, keepdims):
+        return self.xp.any(a, axis=axis, keepdims=keepdims)
+
+    def all(self, a, axis, keepdims):
+        return self.xp.all(a, axis=axis, keepdims=keepdims)
 
     def argmax(self, a, axis, keepdims):
         out = self.xp.argmax(a, axis=axis)
@@ -226,3 +284,42 @@ class ArrayModuleBackend(Backend):
     # linear algebra
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
+
+    # NN kernels (lucid.backends.array_kernels, run with self.passes)
+    def conv2d(self, x, w, stride, padding, dilation, groups):
+        return K.conv2d(self.passes, x, w, stride, padding, dilation, groups)
+
+    def conv2d_grad_input(self, gy, w, x_shape, stride, padding, dilation, groups):
+        return K.conv2d_grad_input(self.passes, gy, w, x_shape, stride, padding, dilation,
+                                   groups)
+
+    def conv2d_grad_weight(self, gy, x, w_shape, stride, padding, dilation, groups):
+        return K.conv2d_grad_weight(self.passes, gy, x, w_shape, stride, padding, dilation,
+                                    groups)
+
+    def max_pool2d(self, x, kernel, stride, padding):
+        return K.max_pool2d(self.passes, x, kernel, stride, padding)
+
+    def max_pool2d_grad(self, gy, argmax, x_shape, kernel, stride, padding):
+        return K.max_pool2d_grad(self.passes, gy, argmax, x_shape, kernel, stride, padding)
+
+    def avg_pool2d(self, x, kernel, stride, padding):
+        return K.avg_pool2d(self.passes, x, kernel, stride, padding)
+
+    def avg_pool2d_grad(self, gy, x_shape, kernel, stride, padding):
+        return K.avg_pool2d_grad(self.passes, gy, x_shape, kernel, stride, padding)
+
+    def batch_norm_train(self, x, gamma, beta, eps):
+        return K.batch_norm_train(self.passes, x, gamma, beta, eps)
+
+    def batch_norm_grad(self, gy, x, gamma, mean, invstd):
+        return K.batch_norm_grad(self.passes, gy, x, gamma, mean, invstd)
+
+    def softmax(self, x, axis):
+        return K.softmax(self.passes, x, axis)
+
+    def log_softmax(self, x, axis):
+        return K.log_softmax(self.passes, x, axis)
+
+
+__all__ = ["ArrayModuleBackend"]

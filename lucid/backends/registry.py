@@ -1,10 +1,17 @@
 """Backend plugin discovery, loading, isolation and selection.
 
-Backends are found through the ``lucid.backends`` entry-point group. Nothing is imported at
-``import lucid``: the built-in names resolve without an entry-point scan, other names scan
-once (cached; :func:`refresh` rescans). A plugin that fails to import, is of the wrong type,
-declares another interface version, clashes with another plugin or cannot run on this
+Backends are the entry points of the ``lucid.backends`` group, listed and imported by the one
+plugin loader, :mod:`lucid._plugins`. Nothing is imported at ``import lucid``. The
+first-party backends (``numpy``, ``cupy``) are simply the entry points that lucid's own
+distribution declares in its ``pyproject.toml``; they resolve from that distribution's
+metadata alone (no scan of every installed distribution) and win name clashes. Other names
+scan once (cached; :func:`refresh` rescans). A plugin that fails to import, is of the wrong
+type, declares another interface version, clashes with another plugin or cannot run on this
 machine is recorded with its reason and never disturbs the other backends.
+
+Entry points are package metadata: lucid finds its own backends only when lucid is
+*installed* (``pip install -e .`` from a checkout). A source tree merely put on ``sys.path``
+has no metadata, so no backend is found and asking for ``numpy`` says so.
 """
 
 from __future__ import annotations
@@ -12,23 +19,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import difflib
-import importlib
 import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .interface import API_VERSION, Backend, use_reference_kernels
+import lucid._plugins as _plugins  # (not "from .. import": that would import lucid itself)
 
-if TYPE_CHECKING:
-    from importlib import metadata
+from .interface import API_VERSION, Backend
+from .reference import REFERENCE_KERNELS_ENV, reference_kernels_forced, with_reference_kernels
 
 ENTRY_POINT_GROUP = "lucid.backends"
 DEFAULT_BACKEND = "numpy"
-#: First-party plugins; resolved without scanning entry points, and they win name clashes.
-BUILTIN_BACKENDS = {"numpy": "lucid_numpy:NumPyBackend", "cupy": "lucid_cupy:CuPyBackend"}
-_ROOT_DISTRIBUTION = "lucid"
 
 
 class BackendError(RuntimeError):
@@ -54,7 +57,7 @@ class BackendStatus:
     name: str
     available: bool
     reason: str | None = None
-    source: str = "entry point"  # "entry point", "built-in", or "registered"
+    source: str = "entry point"  # "entry point", "registered" or "missing"
     value: str | None = None  # "module:attribute" of the entry point
     distribution: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -73,13 +76,14 @@ class _Candidate:
     value: str
     distribution: str | None
     source: str
+    entry: _plugins.PluginEntry | None = None  # what _plugins.load imports
     loader: Any = None  # an object (class / instance / factory) for in-process registration
     conflict: str | None = None
     notes: tuple[str, ...] = ()
 
 
 _lock = threading.RLock()
-_scanned: dict[str, _Candidate] | None = None
+_scanned: dict[str, _Candidate] | None = None  # every entry point, merged (None: not scanned)
 _registered: dict[str, _Candidate] = {}
 _instances: dict[str, Backend] = {}
 _failures: dict[str, tuple[BackendStatus, BaseException | None]] = {}
@@ -90,13 +94,18 @@ _context_name: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def _from_entry(entry: _plugins.PluginEntry, name: str,
+                notes: tuple[str, ...] = ()) -> _Candidate:
+    return _Candidate(name, entry.value, entry.distribution, "entry point", entry=entry,
+                      notes=notes)
 
 
-def _dist_name(ep: metadata.EntryPoint) -> str | None:
-    dist = getattr(ep, "dist", None)
-    return getattr(dist, "name", None) if dist is not None else None
+def _first_party() -> dict[str, _Candidate]:
+    """The backends lucid's own distribution declares (its metadata only, no full scan)."""
+    found: dict[str, _Candidate] = {}
+    for entry in _plugins.own_entry_points(ENTRY_POINT_GROUP):
+        found.setdefault(entry.name.lower(), _from_entry(entry, entry.name.lower()))
+    return found
 
 
 def _scan() -> dict[str, _Candidate]:
@@ -105,31 +114,36 @@ def _scan() -> dict[str, _Candidate]:
     with _lock:
         if _scanned is not None:
             return _scanned
-        from importlib import metadata  # imported here: it is slow, and import lucid must be fast
-
-        found: dict[str, list[tuple[str, str | None]]] = {}
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            pair = (ep.value.strip(), _dist_name(ep))
-            key = ep.name.strip().lower()  # lookups are case-insensitive
-            if pair not in found.setdefault(key, []):
-                found[key].append(pair)
+        # This map is the registry's cache of record: rebuilding it re-reads the metadata.
+        _plugins.refresh(ENTRY_POINT_GROUP)
+        first_party = _first_party()
+        found: dict[str, list[_plugins.PluginEntry]] = {}
+        for entry in _plugins.entry_points(ENTRY_POINT_GROUP):
+            key = entry.name.lower()  # lookups are case-insensitive
+            same = [e for e in found.get(key, []) if e.value == entry.value
+                    and e.distribution == entry.distribution]
+            if not same:
+                found.setdefault(key, []).append(entry)
         result: dict[str, _Candidate] = {}
         for name, entries in found.items():
-            values = {value for value, _ in entries}
-            value, dist = entries[0]
-            if name in BUILTIN_BACKENDS:
-                builtin = BUILTIN_BACKENDS[name]
-                others = [f"{v} from {d!r}" for v, d in entries if v != builtin]
-                own = [d for v, d in entries if v == builtin]
-                notes = tuple(f"ignored conflicting entry point {o}: built-ins win" for o in others)
-                result[name] = _Candidate(name, builtin, own[0] if own else _ROOT_DISTRIBUTION,
-                                          "entry point", notes=notes)
-            elif len(values) > 1:
-                who = ", ".join(f"{v!r} from distribution {d!r}" for v, d in entries)
-                result[name] = _Candidate(name, value, dist, "entry point",
-                                          conflict=f"conflicting entry points for {name!r}: {who}")
+            own = first_party.get(name)
+            if own is not None:
+                ignored = [f"{e.value} from {e.distribution!r}" for e in entries
+                           if e.value != own.value]
+                notes = tuple(f"ignored conflicting entry point {i}: built-ins win"
+                              for i in ignored)
+                result[name] = _Candidate(own.name, own.value, own.distribution, own.source,
+                                          entry=own.entry, notes=notes)
+            elif len({e.value for e in entries}) > 1:
+                who = ", ".join(f"{e.value!r} from distribution {e.distribution!r}"
+                                for e in entries)
+                cand = _from_entry(entries[0], name)
+                cand.conflict = f"conflicting entry points for {name!r}: {who}"
+                result[name] = cand
             else:
-                result[name] = _Candidate(name, value, dist, "entry point")
+                result[name] = _from_entry(entries[0], name)
+        for name, own in first_party.items():  # declared, even if the scan missed it
+            result.setdefault(name, own)
         _scanned = result
         return result
 
@@ -137,26 +151,27 @@ def _scan() -> dict[str, _Candidate]:
 def _candidate(name: str, scan: bool = True) -> _Candidate | None:
     if name in _registered:
         return _registered[name]
-    if not scan and name in BUILTIN_BACKENDS:
-        return _Candidate(name, BUILTIN_BACKENDS[name], _ROOT_DISTRIBUTION, "built-in")
+    if not scan:
+        own = _first_party().get(name)
+        if own is not None:
+            return own
     return _scan().get(name)
 
 
-def _load_object(cand: _Candidate) -> Any:
-    if cand.loader is not None:
-        return cand.loader
-    module_name, _, attr = cand.value.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
-    for part in filter(None, attr.strip().split(".")):
-        obj = getattr(obj, part)
-    return obj
+def _missing_abstract(cls: type) -> list[str]:
+    return sorted(getattr(cls, "__abstractmethods__", ()))
 
 
 def _instantiate(cand: _Candidate) -> Backend:
     """Import, type-check, version-check and probe one plugin; raise on any problem."""
     if cand.conflict:
         raise BackendUnavailableError(cand.conflict)
-    obj = _load_object(cand)
+    if cand.loader is not None:
+        obj = cand.loader
+    else:
+        assert cand.entry is not None
+        obj = _plugins.load(cand.entry)
+    reference = reference_kernels_forced()
     if isinstance(obj, Backend):
         instance = obj
     elif isinstance(obj, type) and issubclass(obj, Backend):
@@ -166,10 +181,17 @@ def _instantiate(cand: _Candidate) -> Backend:
                 f"plugin {cand.value!r} was built for lucid backend API version {version!r}, "
                 f"but this lucid implements version {API_VERSION}; install a matching version"
             )
+        missing = _missing_abstract(obj)
+        if missing:
+            raise BackendUnavailableError(
+                f"plugin {cand.value!r} does not implement the backend interface: missing "
+                f"{', '.join(missing)} (lucid.backends.ReferenceKernels provides the NN "
+                "kernels and conveniences)"
+            )
         reason = obj.unavailable_reason()
         if reason:
             raise BackendUnavailableError(reason)
-        instance = obj()
+        instance = (with_reference_kernels(obj) if reference else obj)()
     elif callable(obj) and not isinstance(obj, type):
         instance = obj()
     else:
@@ -187,15 +209,20 @@ def _instantiate(cand: _Candidate) -> Backend:
             f"plugin {cand.value!r} was built for lucid backend API version "
             f"{instance.api_version!r}, but this lucid implements version {API_VERSION}"
         )
+    if reference:
+        # An instance (or a factory's product) is switched in place: its class becomes the
+        # cached subclass with the reference NN kernels (same layout, same state).
+        instance.__class__ = with_reference_kernels(type(instance))
     instance.name = cand.name
-    if _env_flag("LUCID_REFERENCE_KERNELS"):
-        use_reference_kernels(instance)
     return instance
 
 
 def _status(cand: _Candidate, available: bool, reason: str | None = None) -> BackendStatus:
+    notes = cand.notes
+    if available and reference_kernels_forced():
+        notes += (f"running the reference NN kernels ({REFERENCE_KERNELS_ENV}=1)",)
     return BackendStatus(cand.name, available, reason, cand.source, cand.value,
-                         cand.distribution, cand.notes)
+                         cand.distribution, notes)
 
 
 def _try_load(name: str, scan: bool = True) -> Backend | None:
@@ -206,21 +233,28 @@ def _try_load(name: str, scan: bool = True) -> Backend | None:
         if name in _failures:
             return None
         cand = _candidate(name, scan)
-        return None if cand is None else _load_candidate(cand, fallback=not scan)
+        return None if cand is None else _load_candidate(cand)
 
 
-def _load_candidate(cand: _Candidate, fallback: bool) -> Backend | None:
+def _load_candidate(cand: _Candidate) -> Backend | None:
     try:
         instance = _instantiate(cand)
-    except Exception as exc:  # a plugin may raise anything; isolate it
-        if _env_flag("LUCID_RAISE_PLUGIN_ERRORS"):
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit) as exc:  # a plugin may raise anything; isolate it
+        if _plugins.raise_errors():
             raise
-        if fallback and cand.source == "built-in" and isinstance(exc, ModuleNotFoundError):
-            scanned = _scan().get(cand.name)  # maybe installed under another module: ask metadata
-            if scanned is not None:
-                return _load_candidate(scanned, fallback=False)
-        reason = str(exc) if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
-        _failures[cand.name] = (_status(cand, False, reason), exc)
+        cause: BaseException = exc
+        if isinstance(exc, _plugins.PluginLoadError):
+            reason = exc.reason
+            cause = exc.__cause__ or exc  # chain the plugin's own exception
+        elif isinstance(exc, BackendError):
+            reason = str(exc)
+        elif isinstance(exc, SystemExit):  # from a factory, __init__ or unavailable_reason
+            reason = f"SystemExit({exc.code!r}) raised while loading the plugin"
+        else:
+            reason = _plugins.describe(exc)
+        _failures[cand.name] = (_status(cand, False, reason), cause)
         return None
     if _seed is not None:
         instance.seed(_seed)
@@ -242,6 +276,16 @@ def names() -> list[str]:
     return sorted(set(_scan()) | set(_registered) | {DEFAULT_BACKEND})
 
 
+def _not_installed_hint() -> str | None:
+    """Why no first-party backend can be found, when lucid itself is not installed."""
+    if _plugins.own_distribution_installed():
+        return None
+    where = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return (f"lucid's own backends ({DEFAULT_BACKEND!r} included) are entry points of the "
+            f"installed 'lucid' distribution, but this lucid (imported from {where}) is not "
+            "installed; run `pip install -e .` in the lucid checkout")
+
+
 def available() -> dict[str, BackendStatus]:
     """Load every discovered backend and return each one's status, with reasons for failures."""
     result: dict[str, BackendStatus] = {}
@@ -253,7 +297,9 @@ def available() -> dict[str, BackendStatus]:
         elif name in _failures:
             result[name] = _failures[name][0]
         else:
-            result[name] = BackendStatus(name, False, "no plugin provides it", "missing")
+            hint = _not_installed_hint() if name == DEFAULT_BACKEND else None
+            reason = hint or "no plugin provides it"
+            result[name] = BackendStatus(name, False, reason, "missing")
     return result
 
 
@@ -277,9 +323,12 @@ def get_backend(name: str | Backend | None = None) -> Backend:
         raise BackendUnavailableError(
             f"backend {key!r}{origin} cannot be used: {status.reason}"
         ) from exc
+    hint = _not_installed_hint()
+    if hint is not None:
+        raise BackendNotFoundError(f"unknown backend {name!r}: {hint}")
     usable = [n for n, s in available().items() if s.available]
-    hint = difflib.get_close_matches(key, names(), n=3)
-    suggestion = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+    close = difflib.get_close_matches(key, names(), n=3)
+    suggestion = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     raise BackendNotFoundError(
         f"unknown backend {name!r}; available backends: {', '.join(usable) or 'none'}{suggestion}"
     )
@@ -289,7 +338,9 @@ def register_backend(name: str, backend: Any, *, exist_ok: bool = False) -> None
     """Register a backend in-process (class, instance, or factory) under ``name``."""
     key = name.strip().lower()
     with _lock:
-        taken = key in _registered or key in _instances or key in BUILTIN_BACKENDS
+        if key in _first_party():
+            raise ValueError(f"{key!r} is one of lucid's own backends and cannot be replaced")
+        taken = key in _registered or key in _instances
         if taken and not exist_ok:
             raise ValueError(f"a backend named {key!r} is already registered; pass exist_ok=True")
         value = f"{getattr(backend, '__module__', '?')}:{getattr(backend, '__qualname__', '?')}"
@@ -313,6 +364,7 @@ def refresh() -> None:
     with _lock:
         _scanned = None
         _failures.clear()
+        _plugins.refresh(ENTRY_POINT_GROUP)
 
 
 def _selected_name() -> str:

@@ -10,18 +10,21 @@ backend; pytest collects every inherited test::
 
     class TestMyBackendReferenceKernels(BackendConformance):
         backend = "mybackend"
-        reference_kernels = True  # the interface's default NN kernels instead of yours
+        reference_kernels = True  # lucid's reference NN kernels instead of yours
 
-Setting ``LUCID_REFERENCE_KERNELS=1`` in the environment forces the reference kernels for
-every class. The suite checks values against NumPy math written in the tests, gradients
-against central finite differences in float64 (:func:`lucid.autograd.gradcheck`), dtypes,
-seeded random numbers and error behaviour. It runs in seconds on small shapes.
+With ``reference_kernels`` the kit never touches the shared backend instance: it registers
+a separate instance of ``with_reference_kernels(type(backend))`` as ``"<name>+reference"``
+and runs the tests on that. Setting ``LUCID_REFERENCE_KERNELS=1`` in the environment forces
+the reference kernels for every class.
+
+The suite checks values against NumPy math written in the tests, gradients against central
+finite differences in float64 (:func:`lucid.autograd.gradcheck`), dtypes, seeded random
+numbers and error behaviour. It runs in seconds on small shapes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -30,9 +33,9 @@ import pytest
 
 import lucid
 import lucid.nn.functional as F
+import lucid.testing.numpy_math as nm  # not "from . import": no cycle with the package
 from lucid.autograd import gradcheck
 from lucid.backends import (
-    NN_KERNELS,
     Backend,
     BackendNotFoundError,
     BackendUnavailableError,
@@ -41,10 +44,11 @@ from lucid.backends import (
     register_backend,
     unregister_backend,
     use_backend,
-    use_reference_kernels,
+    uses_reference_kernels,
+    with_reference_kernels,
 )
+from lucid.backends.reference import reference_kernels_forced
 
-from . import numpy_math as nm
 from .cases import CASES, OpCase
 
 #: (rtol, atol) for values computed in one or a few roundings, per dtype.
@@ -58,33 +62,39 @@ LOOSE_TOLERANCES: dict[str, tuple[float, float]] = {
     "float64": (1e-9, 1e-10),
 }
 
-_MISSING = object()
+#: Reference-kernel instances made by the kit, per (backend class, name): a backend is built
+#: once per process (a GPU backend compiles its kernels), however many tests use it.
+_REFERENCE_INSTANCES: dict[tuple[type, str], Backend] = {}
 
 
 # ------------------------------------------------------------------------- helpers
+def reference_name(backend: Backend) -> str:
+    """The name the kit registers ``backend``'s reference-kernel twin under."""
+    return f"{backend.name}+reference"
+
+
 @contextlib.contextmanager
 def reference_kernels(backend: Backend) -> Iterator[Backend]:
-    """Run ``backend`` on the interface's reference NN kernels inside a ``with`` block."""
-    saved = {name: vars(backend).get(name, _MISSING) for name in NN_KERNELS}
-    use_reference_kernels(backend)
-    try:
+    """Inside a ``with`` block, a separate instance of ``backend``'s class on the reference NN
+    kernels, registered as ``"<name>+reference"`` (``backend`` itself is left untouched).
+
+    The instance is ``with_reference_kernels(type(backend))()``, made once per class and name
+    and reused; a backend already on the reference kernels is yielded as it is.
+    """
+    if uses_reference_kernels(backend):
         yield backend
+        return
+    name = reference_name(backend)
+    key = (type(backend), name)
+    made = _REFERENCE_INSTANCES.get(key)
+    register_backend(name, made if made is not None else with_reference_kernels(type(backend)),
+                     exist_ok=True)
+    try:
+        twin = get_backend(name)
+        _REFERENCE_INSTANCES[key] = twin
+        yield twin
     finally:
-        for name, value in saved.items():
-            if value is _MISSING:
-                vars(backend).pop(name, None)
-            else:
-                setattr(backend, name, value)
-
-
-def uses_reference_kernels(backend: Backend) -> bool:
-    """Return True when every NN kernel of ``backend`` is the interface's reference one."""
-    return all(getattr(getattr(backend, name), "__func__", None) is getattr(Backend, name)
-               for name in NN_KERNELS)
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+        unregister_backend(name)
 
 
 def assert_close(actual: Any, expected: Any, dtype: str | None = None, *, loose: bool = False,
@@ -153,7 +163,8 @@ class BackendConformance:
 
     #: Name of the backend under test, as given to :func:`lucid.backends.get_backend`.
     backend: ClassVar[str] = "numpy"
-    #: Run the interface's reference NN kernels instead of the backend's own.
+    #: Run lucid's reference NN kernels (on a separate ``"<name>+reference"`` instance)
+    #: instead of the backend's own.
     reference_kernels: ClassVar[bool] = False
     #: Skip (rather than fail) every test when the backend cannot be used on this machine.
     skip_if_unavailable: ClassVar[bool] = True
@@ -166,7 +177,7 @@ class BackendConformance:
 
     @pytest.fixture(autouse=True)
     def _conformance_backend(self, request: pytest.FixtureRequest) -> Iterator[Backend]:
-        """Load the backend (reference kernels if asked) and make it the current one."""
+        """Load the backend (its reference-kernel twin if asked) and make it the current one."""
         reason = self.expected_failures.get(request.node.name)
         if reason is not None:
             request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
@@ -179,8 +190,13 @@ class BackendConformance:
         except BackendNotFoundError as exc:
             pytest.fail(f"the conformance suite names an unknown backend: {exc}")
         with contextlib.ExitStack() as stack:
-            if self.reference_kernels or _env_flag("LUCID_REFERENCE_KERNELS"):
-                stack.enter_context(reference_kernels(impl))
+            if self.reference_kernels or reference_kernels_forced():
+                shared = impl
+                try:
+                    impl = stack.enter_context(reference_kernels(shared))
+                except BackendUnavailableError as exc:
+                    pytest.fail(f"cannot make a reference-kernel instance of {shared.name!r}: "
+                                f"{exc}")
                 assert uses_reference_kernels(impl)
             stack.enter_context(use_backend(impl.name))
             self.impl = impl
@@ -436,6 +452,77 @@ class BackendConformance:
                      "int64")
         assert_close(t.argmin(axis=axis, keepdims=keepdims),
                      np.argmin(a, axis, keepdims=keepdims), "int64")
+
+    # ============================================= bool reductions and host values
+    @pytest.mark.parametrize("dtype", ["bool", "float32", "int64"])
+    @pytest.mark.parametrize("keepdims", [False, True])
+    @pytest.mark.parametrize("axis", [None, (0,), (1,), (0, 2), (-1,), (0, 1, 2)])
+    def test_any_all(self, axis: tuple[int, ...] | None, keepdims: bool, dtype: str) -> None:
+        """``any``/``all`` reduce like NumPy's over an axis tuple (or all) and give bools."""
+        b = self.impl
+        rng = np.random.default_rng(11)
+        mask = rng.random((3, 4, 5)) < 0.5
+        mask[0] = True  # rows that are all true and all false, so any and all differ
+        mask[1, :2] = False
+        host = (mask * rng.integers(1, 9, mask.shape)).astype(dtype)
+        a = b.asarray(host)
+        for name, ref in (("any", np.any), ("all", np.all)):
+            got = getattr(b, name)(a, axis, keepdims)
+            assert b.dtype_of(got) == "bool", f"{name} gave {b.dtype_of(got)}"
+            back = b.to_numpy(got)
+            want = ref(host, axis=axis, keepdims=keepdims)
+            assert back.shape == want.shape, f"{name}: shape {back.shape} != {want.shape}"
+            np.testing.assert_array_equal(back, want, err_msg=name)
+
+    @pytest.mark.parametrize("host,kind", [
+        (np.array([2.5], dtype=np.float32), float), (np.array([[-7]], dtype=np.int64), int),
+        (np.array(True), bool), (np.array(3.25), float), (np.array([[[0]]], dtype=bool), bool),
+        (np.array(5, dtype=np.int32), int),
+    ], ids=["float32", "int64", "bool", "float64-0d", "bool-3d", "int32-0d"])
+    def test_item(self, host: np.ndarray, kind: type) -> None:
+        """``item`` gives the one value as a Python bool, int or float."""
+        b = self.impl
+        value = b.item(b.asarray(host))
+        assert type(value) is kind, f"item() gave {type(value).__name__}, expected {kind}"
+        assert value == host.reshape(()).item()
+
+    def test_item_needs_exactly_one_element(self) -> None:
+        """``item`` of an array with several (or no) elements raises ValueError."""
+        b = self.impl
+        for shape in ((3,), (2, 2), (0,)):
+            with pytest.raises(ValueError):
+                b.item(b.zeros(shape, lucid.float32))
+
+    @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+    def test_tolist(self, dtype: str) -> None:
+        """``tolist`` gives nested Python lists of Python scalars, like NumPy's."""
+        b = self.impl
+        host = (np.random.default_rng(12).standard_normal((2, 3, 2)) * 4).astype(dtype)
+        got = b.tolist(b.asarray(host))
+        assert got == host.tolist()
+        assert type(got) is list and type(got[0]) is list and type(got[0][0]) is list
+        assert type(got[1][2][1]) is type(host.tolist()[1][2][1])
+        assert b.tolist(b.asarray(host[0, 0, 0])) == host[0, 0, 0].item()
+        assert b.tolist(b.zeros((0, 2), lucid.float32)) == []
+
+    @pytest.mark.parametrize("case", ["float32", "float64-wide", "int64", "bool", "0d", "long",
+                                      "empty"])
+    def test_format_array(self, case: str) -> None:
+        """``format_array`` prints values as ``numpy.array2string(..., precision=4)`` does."""
+        b = self.impl
+        rng = np.random.default_rng(13)
+        host = {
+            "float32": (rng.standard_normal((2, 3)) * 10).astype(np.float32),
+            "float64-wide": np.array([[1e-6, 1.5, -2.0], [3e5, 0.0, np.inf]]),
+            "int64": rng.integers(-100, 100, (3, 4)).astype(np.int64),
+            "bool": rng.random((2, 5)) > 0.5,
+            "0d": np.array(1.0 / 3.0),
+            "long": np.arange(2000, dtype=np.float32).reshape(4, 500),  # summarised with ...
+            "empty": np.zeros((0, 3), dtype=np.float32),
+        }[case]
+        for prefix in ("tensor(", ""):
+            want = np.array2string(host, separator=", ", prefix=prefix, precision=4)
+            assert b.format_array(b.asarray(host), prefix) == want
 
     # ==================================================== indexing and scatter-add
     @pytest.mark.parametrize("index", [

@@ -45,7 +45,10 @@ def test_default_namespace_is_the_reference_implementation(b):
 
 def test_runs_the_reference_nn_kernels(b):
     for name in lucid.backends.NN_KERNELS:
-        assert getattr(type(b), name) is getattr(lucid.backends.Backend, name), name
+        assert getattr(type(b), name) is getattr(lucid.backends.ReferenceKernels, name), name
+    assert lucid.backends.uses_reference_kernels(b)
+    # already on the reference kernels: the switch has nothing to derive
+    assert lucid.backends.with_reference_kernels(type(b)) is type(b)
 
 
 # ------------------------------------------------------------------ indexing

@@ -6,7 +6,7 @@ from lucid.testing import BackendConformance
 
 
 class TestArrayAPIBackend(BackendConformance):
-    """The array API backend (its NN kernels are the interface's reference ones anyway)."""
+    """The array API backend (it runs lucid's reference NN kernels anyway)."""
 
     backend = "array_api"
     skip_if_unavailable = False  # installed by this distribution: being unavailable is a bug

@@ -2,9 +2,11 @@
 
 Only functions of the array API standard are called on arrays (through
 ``array_api_compat.array_namespace``, which also adapts NumPy, CuPy, PyTorch and others).
-NumPy is used on the host only: to build arrays from Python data, to draw random numbers,
-and as the target of :meth:`to_numpy`. The neural-network kernels are *not* overridden:
-this backend runs the op interface's reference implementations, which is the point of it.
+NumPy is used on the host only (it is lucid's host interchange format): to build arrays from
+Python data, to draw random numbers, as the target of :meth:`to_numpy`, and to format values
+as text. The neural-network kernels are *not* written here: the backend opts into lucid's
+reference implementations (:class:`lucid.backends.ReferenceKernels`, composed from the
+required core), which is the point of it.
 
 Where lucid promises NumPy behaviour that the standard leaves out, it is written here in
 standard terms: Python scalars become 0-d arrays, mixed-kind operands are promoted as NumPy
@@ -15,6 +17,7 @@ and indexing/scatter-add are translated by :mod:`lucid_array_api._indexing`.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Sequence
 from types import ModuleType
@@ -24,7 +27,7 @@ import numpy as np
 
 import lucid
 from lucid import DType
-from lucid.backends import Backend
+from lucid.backends import Backend, ReferenceKernels
 
 from . import _indexing
 
@@ -56,11 +59,12 @@ def resolve_namespace(library: str | ModuleType) -> Any:
     return array_namespace(module.asarray(0))
 
 
-class ArrayAPIBackend(Backend):
+class ArrayAPIBackend(ReferenceKernels, Backend):
     """A lucid backend for any library implementing the Python array API standard.
 
     ``library`` is a module or module name (default: ``$LUCID_ARRAY_API_NAMESPACE``, else
     ``array_api_strict``); ``device`` is passed to every array-creating call when given.
+    The NN kernels, ``clip``, ``sigmoid`` and ``relu`` are :class:`ReferenceKernels`' ones.
     """
 
     name = "array_api"
@@ -162,6 +166,27 @@ class ArrayAPIBackend(Backend):
     def is_native(self, a: Any) -> bool:
         """True when ``a`` is an array of this namespace."""
         return isinstance(a, self._array_type)
+
+    # ------------------------------------------------------------ host values
+    def item(self, a: Any) -> bool | int | float:
+        """The single value of a one-element array as a Python bool, int or float."""
+        size = math.prod(a.shape)
+        if size != 1:
+            raise ValueError(f"item() needs an array with exactly one element; got shape "
+                             f"{tuple(a.shape)} ({size} elements)")
+        scalar = self.xp.reshape(a, ())
+        dtype = self.dtype_of(a)
+        if dtype.name == "bool":
+            return bool(scalar)
+        return float(scalar) if dtype.is_floating else int(scalar)
+
+    def tolist(self, a: Any) -> Any:
+        """Nested Python lists of ``a``'s values (a Python scalar for a 0-d array)."""
+        return self.to_numpy(a).tolist()
+
+    def format_array(self, a: Any, prefix: str) -> str:
+        """``a``'s values as text, formatted by NumPy from the host copy."""
+        return np.array2string(self.to_numpy(a), separator=", ", prefix=prefix, precision=4)
 
     # --------------------------------------------------------------- creation
     def _create_kwargs(self, dtype: DType) -> dict[str, Any]:
@@ -403,6 +428,14 @@ class ArrayAPIBackend(Backend):
     def min(self, a, axis, keepdims):
         """Minimum over ``axis``."""
         return self._extreme(self.xp.min, a, axis, keepdims)
+
+    def any(self, a, axis, keepdims):
+        """Is any element over ``axis`` true (non-zero)? A bool array."""
+        return self.xp.any(self._boolean(a), axis=axis, keepdims=keepdims)
+
+    def all(self, a, axis, keepdims):
+        """Is every element over ``axis`` true (non-zero)? A bool array."""
+        return self.xp.all(self._boolean(a), axis=axis, keepdims=keepdims)
 
     def argmax(self, a, axis, keepdims):
         """Index of the maximum along one axis (flattened when None), as int64."""
