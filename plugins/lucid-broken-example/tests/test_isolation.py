@@ -46,10 +46,11 @@ def test_good_backends_work_and_broken_ones_are_reported():
     status = available()
     assert status["numpy"].available and status["array_api"].available
     reasons = {name: status[name].reason or "" for name in
-               ("broken_import", "wrong_version", "not_a_backend")}
+               ("broken_import", "exits_on_import", "wrong_version", "not_a_backend")}
     assert not any(status[name].available for name in reasons)
     assert "RuntimeError" in reasons["broken_import"]
     assert "fails on import on purpose" in reasons["broken_import"]
+    assert "SystemExit" in reasons["exits_on_import"]  # recorded; this process goes on
     assert "API version" in reasons["wrong_version"]
     assert str(lucid.backends.API_VERSION + 1) in reasons["wrong_version"]
     assert "expected a lucid.backends.Backend" in reasons["not_a_backend"]
@@ -71,6 +72,18 @@ def test_asking_for_a_broken_backend_names_the_distribution_and_chains_the_cause
     with pytest.raises(BackendUnavailableError, match=BROKEN) as info:
         get_backend("broken_import")
     assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_a_plugin_calling_sys_exit_does_not_end_the_process():
+    done = _python("import lucid\n"
+                   "s = lucid.backends.available()['exits_on_import']\n"
+                   "print(s.available, 'SystemExit' in s.reason)\n"
+                   "print((lucid.ones(2) + 1).numpy().tolist())\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["False True", "[2.0, 2.0]"]
+    with pytest.raises(BackendUnavailableError, match="SystemExit") as info:
+        get_backend("exits_on_import")
+    assert isinstance(info.value.__cause__, SystemExit)
 
 
 def test_model_registry_keeps_good_plugins_and_rolls_back_broken_ones():
@@ -99,9 +112,9 @@ def test_raise_plugin_errors_reraises_for_plugin_authors():
 def test_reference_kernels_switch_applies_to_plugin_backends():
     done = _python(
         "import lucid\n"
-        "from lucid.backends import Backend, NN_KERNELS\n"
-        "b = lucid.get_backend('numpy')\n"
-        "print(all(getattr(b, k).__func__ is getattr(Backend, k) for k in NN_KERNELS))\n",
+        "from lucid.backends import uses_reference_kernels\n"
+        "names = ('numpy', 'array_api')\n"
+        "print(all(uses_reference_kernels(lucid.get_backend(n)) for n in names))\n",
         LUCID_REFERENCE_KERNELS="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
