@@ -10,7 +10,7 @@ import pytest
 
 import lucid
 import lucid.nn as nn
-from lucid import transforms as T
+from lucid.data import transforms as T
 
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
@@ -147,7 +147,7 @@ def test_imagenet_labels_are_bundled():
     assert classes[1] == "goldfish" and classes[207] == "golden retriever"
     assert classes[281] == "tabby" and classes[999] == "toilet tissue"
     assert synsets == sorted(synsets)  # the index order is the sorted synset order
-    from lucid.transforms import IMAGENET_CLASSES
+    from lucid.data.transforms import IMAGENET_CLASSES
 
     assert IMAGENET_CLASSES == classes
 

@@ -274,7 +274,7 @@ def test_preprocessing_matches_torchvision():
     pil_image = pytest.importorskip("PIL.Image")
     from torchvision.transforms import functional as TF
 
-    from lucid.transforms import IMAGENET_MEAN, IMAGENET_STD, preprocess_imagenet
+    from lucid.data.transforms import IMAGENET_MEAN, IMAGENET_STD, preprocess_imagenet
 
     yy, xx = np.mgrid[0:333, 0:517]
     img = np.stack([127 + 120 * np.sin(xx / 17 + k) * np.cos(yy / 23) for k in range(3)], -1)

@@ -19,6 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from .._creation import tensor
+from .._tensor import Tensor
+from ..autograd import no_grad
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -191,10 +195,10 @@ def preprocess_imagenet(image_path_or_array: Any, size: int = 224, resize: int =
 @functools.lru_cache(maxsize=1)
 def _imagenet_table() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(synset ids, short names) of the 1000 ImageNet-1k classes, in index order."""
-    text = resources.files("lucid").joinpath("imagenet_classes.tsv").read_text("utf-8")
+    text = resources.files("lucid.data").joinpath("imagenet_classes.tsv").read_text("utf-8")
     rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
     if len(rows) != 1000 or any(len(r) != 2 for r in rows):
-        raise RuntimeError("lucid/imagenet_classes.tsv is corrupt: expected 1000 lines of "
+        raise RuntimeError("lucid/data/imagenet_classes.tsv is corrupt: expected 1000 lines of "
                            "'synset<TAB>name'")
     return tuple(r[0] for r in rows), tuple(r[1] for r in rows)
 
@@ -217,14 +221,12 @@ def classify(model: Any, image: Any, topk: int = 5, labels: Sequence[str] | None
     default to the ImageNet names for a 1000-class model and to the index otherwise. The
     model runs in eval mode without recording gradients; its mode is restored afterwards.
     """
-    import lucid
-
     if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
         raise ValueError(f"classify topk must be a positive int, got {topk!r}")
     if isinstance(image, (str, os.PathLike)):
         batch = preprocess_imagenet(image, size, resize)
     else:
-        arr = np.asarray(image.numpy() if isinstance(image, lucid.Tensor) else image)
+        arr = np.asarray(image.numpy() if isinstance(image, Tensor) else image)
         if arr.ndim == 4:
             if arr.shape[0] != 1:
                 raise ValueError(f"classify takes one image; got a batch of shape {arr.shape}")
@@ -234,8 +236,8 @@ def classify(model: Any, image: Any, topk: int = 5, labels: Sequence[str] | None
     was_training = getattr(model, "training", False)
     model.eval()
     try:
-        with lucid.no_grad():
-            logits = np.asarray(model(lucid.tensor(batch)).numpy(), dtype=np.float64)
+        with no_grad():
+            logits = np.asarray(model(tensor(batch)).numpy(), dtype=np.float64)
     finally:
         model.train(was_training)
     if logits.ndim != 2 or logits.shape[0] != 1:
