@@ -303,3 +303,86 @@ def test_input_dtype_mismatch_is_a_clear_error():
         model(lucid.zeros(1, 1, 16, 16, dtype=lucid.uint8))
     with pytest.raises(TypeError, match="linear: input dtype float64"):
         nn.Linear(3, 2)(lucid.zeros(1, 3, dtype=lucid.float64))
+
+
+# ------------------------------------------------------------------- one builder
+def test_config_fields_after_block_and_layers_are_keyword_only():
+    with pytest.raises(TypeError):
+        models.ResNetConfig("basic", (2, 2, 2, 2), 10)  # 10 would have been num_classes
+    with pytest.raises(TypeError):
+        models.SKNetConfig("basic", (2, 2, 2, 2), (3, 5))  # the seed's kernel_sizes slot
+    cfg = models.SKNetConfig("basic", (2, 2, 2, 2), kernel_sizes=(3, 5))
+    assert (cfg.block, cfg.layers, cfg.kernel_sizes) == ("basic", (2, 2, 2, 2), (3, 5))
+
+
+def test_both_configs_share_one_base_and_differ_in_their_defaults():
+    base = models.BaseResNetConfig
+    assert issubclass(models.ResNetConfig, base) and issubclass(models.SKNetConfig, base)
+    assert not issubclass(models.SKNetConfig, models.ResNetConfig)
+    assert models.ResNetConfig(**VALID).zero_init_last is True
+    assert models.SKNetConfig(**VALID).zero_init_last is False
+    with pytest.raises(ValueError, match="block='basic' supports only"):
+        models.SKNetConfig(block="basic", layers=[2, 2, 2, 2], cardinality=32)
+
+
+def test_blocks_take_their_spatial_layer_as_an_argument():
+    built = []
+
+    def spatial(cin, cout, *, stride, groups):
+        built.append((cin, cout, stride, groups))
+        return nn.ConvBNReLU2d(cin, cout, 3, stride=stride, groups=groups)
+
+    models.BasicBlock(8, 16, 2, spatial_layer=spatial)
+    models.Bottleneck(64, 16, 2, cardinality=4, base_width=8, spatial_layer=spatial)
+    assert built == [(8, 16, 2, 1), (8, 8, 2, 4)]  # bottleneck width floor(16*8/64)*4 = 8
+    block = models.BasicBlock(8, 8)
+    assert type(block.conv1) is nn.ConvBNReLU2d and block.conv1.conv.weight.shape == (8, 8, 3, 3)
+    with pytest.raises(ValueError, match="BasicBlock supports only cardinality=1"):
+        models.BasicBlock(8, 8, cardinality=2)
+
+
+def test_sk_blocks_are_resnet_blocks_with_a_selective_kernel_spatial_layer():
+    sk = dict(kernel_sizes=(3, 5), attn_channels=4)
+    basic = models.SKBasicBlock(8, 8, sk_kwargs=sk)
+    bottleneck = models.SKBottleneck(32, 8, 2, cardinality=2, base_width=64, sk_kwargs=sk)
+    assert isinstance(basic.conv1, nn.SelectiveKernel) and basic.conv1.kernel_sizes == (3, 5)
+    assert isinstance(bottleneck.conv2, nn.SelectiveKernel)
+    assert bottleneck.conv2.paths[0].conv.stride == (2, 2)
+    assert bottleneck.conv2.paths[0].conv.groups == 2
+    assert bottleneck.conv2.attn.fc_reduce.weight.shape[0] == 4
+    assert not hasattr(basic, "_sk_kwargs")
+
+
+def test_sknet_is_the_resnet_builder_given_sk_blocks():
+    cfg = models.SKNetConfig(block="bottleneck", layers=[1, 2, 1, 1], channels=(8, 8, 16, 16),
+                             stem_width=8, num_classes=3)
+    sknet = models.SKNet(cfg)
+    plain = models.ResNet(models.ResNetConfig(block="bottleneck", layers=[1, 2, 1, 1],
+                                              channels=(8, 8, 16, 16), stem_width=8,
+                                              num_classes=3),
+                          block_types={"basic": models.SKBasicBlock,
+                                       "bottleneck": models.SKBottleneck},
+                          block_kwargs={"sk_kwargs": cfg.sk_kwargs()})
+    shapes = {k: tuple(v.shape) for k, v in sknet.state_dict().items()}
+    assert shapes == {k: tuple(v.shape) for k, v in plain.state_dict().items()}
+    assert list(shapes) == list(plain.state_dict())  # same names, same order
+    with pytest.raises(ValueError, match="block_types has no class for block='bottleneck'"):
+        models.ResNet(models.ResNetConfig(block="bottleneck", layers=[1, 1, 1, 1]),
+                      block_types={"basic": models.BasicBlock})
+
+
+def test_a_plugin_builds_presets_with_the_public_preset_builder():
+    fixed = dict(block="basic", layers=(1, 1, 1, 1), channels=(8, 8, 16, 16),
+                 stem_type="small", stem_width=8)
+    net = models.build_from_preset("tiny_sk", models.SKNet, fixed,
+                                   {"num_classes": 3, "in_channels": 1})
+    assert isinstance(net, models.SKNet) and isinstance(net.config, models.SKNetConfig)
+    assert net.fc.weight.shape == (3, 16) and net.config.in_channels == 1
+    assert set(models.PRESET_OVERRIDABLE) == {"num_classes", "in_channels", "drop_rate",
+                                              "zero_init_last"}
+    with pytest.raises(ValueError, match="tiny_sk fixes stem_width=8; it cannot be overridden"):
+        models.build_from_preset("tiny_sk", models.SKNet, fixed, {"stem_width": 16})
+    with pytest.raises(ValueError, match="tiny_sk fixes kernel_sizes='<default>'"):
+        models.build_from_preset("tiny_sk", models.SKNet, fixed, {"kernel_sizes": (3, 7)})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        models.build_from_preset("tiny_sk", models.SKNet, fixed, {"colour": "red"})

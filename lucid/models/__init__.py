@@ -2,10 +2,12 @@
 
 ``lucid.models.get("sk_resnext_50_32x4d")`` builds a registered preset;
 ``lucid.models.list_models("sk_*")`` lists them. Importing this package registers the
-built-in presets; third-party models come in through the ``lucid.models`` entry points.
+built-in presets; third-party models come in through the ``lucid.models`` entry points and
+build their presets with :func:`build_from_preset`, as lucid's own do.
 """
 
 from . import presets as _presets  # noqa: F401  (registers the built-in presets)
+from .presets import PRESET_OVERRIDABLE, build_from_preset
 from .registry import (
     DuplicateModelError,
     ModelEntry,
@@ -21,12 +23,13 @@ from .registry import (
     register_model,
     unregister_model,
 )
-from .resnet import BasicBlock, Bottleneck, ResNet, ResNetConfig
+from .resnet import BaseResNetConfig, BasicBlock, Bottleneck, ResNet, ResNetConfig
 from .sknet import SKBasicBlock, SKBottleneck, SKNet, SKNetConfig
 
 __all__ = [
-    "BasicBlock", "Bottleneck", "DuplicateModelError", "ModelEntry", "ResNet", "ResNetConfig",
-    "SKBasicBlock", "SKBottleneck", "SKNet", "SKNetConfig", "UnknownModelError", "create_model",
-    "get", "is_model", "list_families", "list_models", "model_entry", "plugin_failures",
-    "refresh_plugins", "register_model", "unregister_model",
+    "PRESET_OVERRIDABLE", "BaseResNetConfig", "BasicBlock", "Bottleneck", "DuplicateModelError",
+    "ModelEntry", "ResNet", "ResNetConfig", "SKBasicBlock", "SKBottleneck", "SKNet",
+    "SKNetConfig", "UnknownModelError", "build_from_preset", "create_model", "get", "is_model",
+    "list_families", "list_models", "model_entry", "plugin_failures", "refresh_plugins",
+    "register_model", "unregister_model",
 ]

@@ -1,41 +1,51 @@
-"""Registered presets: the standard ResNets and SKNets, and a compact SKNet for small images.
+"""Registered presets (the standard ResNets and SKNets, a compact SKNet) and their builder.
 
-Each factory accepts ``num_classes`` and the config fields that do not define the preset
-(``in_channels``, ``drop_rate``, ``zero_init_last``); the architecture itself is fixed —
-build an :class:`~lucid.models.SKNetConfig` for anything else.
+Each factory accepts the config fields that do not define the preset
+(:data:`PRESET_OVERRIDABLE`: ``num_classes``, ``in_channels``, ``drop_rate``,
+``zero_init_last``); the architecture itself is fixed — build an
+:class:`~lucid.models.SKNetConfig` or :class:`~lucid.models.ResNetConfig` for anything else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .registry import register_model
-from .resnet import ResNet, ResNetConfig
-from .sknet import SKNet, SKNetConfig
+from .resnet import ResNet
+from .sknet import SKNet
 
-OVERRIDABLE = ("num_classes", "in_channels", "drop_rate", "zero_init_last")
+#: The config fields a preset's caller may set; the others define the architecture.
+PRESET_OVERRIDABLE = ("num_classes", "in_channels", "drop_rate", "zero_init_last")
 
 
-def _build(name: str, model_cls: type, config_cls: type, fixed: dict[str, Any],
-           overrides: dict[str, Any]) -> Any:
-    """Merge user ``overrides`` into the preset's ``fixed`` fields, refusing the fixed ones."""
+def build_from_preset(name: str, model_cls: type, fixed: Mapping[str, Any],
+                      overrides: Mapping[str, Any]) -> Any:
+    """Build preset ``name``: ``model_cls(model_cls.config_class(**fixed, **overrides))``.
+
+    :func:`build_from_preset` is public so that a model plugin builds its presets the same
+    way as lucid's. ``overrides`` may set only :data:`PRESET_OVERRIDABLE` fields: overriding
+    a field the preset fixes (or leaves at the config's default) is a ValueError naming it,
+    and a keyword that is no config field is a TypeError.
+    """
+    config_cls = model_cls.config_class
     for key in overrides:
         if key in fixed or key in config_cls.__dataclass_fields__:
-            if key not in OVERRIDABLE:
+            if key not in PRESET_OVERRIDABLE:
                 raise ValueError(
                     f"{name} fixes {key}={fixed.get(key, '<default>')!r}; it cannot be "
-                    f"overridden (allowed: {', '.join(OVERRIDABLE)}). Build a "
+                    f"overridden (allowed: {', '.join(PRESET_OVERRIDABLE)}). Build a "
                     f"{config_cls.__name__} for a custom architecture."
                 )
         else:
             raise TypeError(f"{name}() got an unexpected keyword argument {key!r}; "
-                            f"allowed: {', '.join(OVERRIDABLE)}")
+                            f"allowed: {', '.join(PRESET_OVERRIDABLE)}")
     return model_cls(config_cls(**{**fixed, **overrides}))
 
 
 # ------------------------------------------------------------------ ResNet
 def _resnet(name: str, block: str, layers: tuple[int, ...], **overrides: Any) -> ResNet:
-    return _build(name, ResNet, ResNetConfig, dict(block=block, layers=layers), overrides)
+    return build_from_preset(name, ResNet, dict(block=block, layers=layers), overrides)
 
 
 @register_model(family="resnet")
@@ -70,7 +80,7 @@ def resnet_152(**overrides: Any) -> ResNet:
 
 # ------------------------------------------------------------------- SKNet
 def _sknet(name: str, fixed: dict[str, Any], overrides: dict[str, Any]) -> SKNet:
-    return _build(name, SKNet, SKNetConfig, fixed, overrides)
+    return build_from_preset(name, SKNet, fixed, overrides)
 
 
 @register_model(family="sknet")

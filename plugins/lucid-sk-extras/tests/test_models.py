@@ -70,5 +70,16 @@ def test_forward_backward_on_a_small_batch():
 
 
 def test_architecture_fields_cannot_be_overridden():
-    with pytest.raises(TypeError, match="stem_width"):
+    with pytest.raises(ValueError, match="sk_resnet_50d fixes stem_width=32"):
         lucid.models.get("sk_resnet_50d", stem_width=64)
+    with pytest.raises(ValueError, match="sk_resnet_26d fixes layers"):
+        lucid.models.get("sk_resnet_26d", layers=(3, 4, 6, 3))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        lucid.models.get("sk_resnet_26d", colour="blue")
+
+
+@pytest.mark.parametrize("field", lucid.models.PRESET_OVERRIDABLE)
+def test_the_fields_lucids_presets_accept_are_accepted(field):
+    value = {"num_classes": 3, "in_channels": 1, "drop_rate": 0.25, "zero_init_last": True}
+    net = lucid.models.get("sk_resnet_26d", **{field: value[field]})
+    assert getattr(net.config, field) == value[field]

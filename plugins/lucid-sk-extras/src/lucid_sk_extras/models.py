@@ -5,41 +5,33 @@ the 7×7 stem becomes three 3×3 convolutions (widths 32, 32, 64), and a strided
 average-pools before its 1×1 projection instead of striding the projection. The SK units
 are those of ``sk_resnet_50``: two branches (3×3 and dilated 3×3), split input, an
 attention squeeze of C/16 rounded to a multiple of 8. Importing this module registers the
-presets in lucid's model registry.
+presets in lucid's model registry; they are built with lucid's public preset builder
+(``lucid.models.build_from_preset``), so they accept exactly the fields lucid's own presets
+accept (``lucid.models.PRESET_OVERRIDABLE``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lucid.models import SKNet, SKNetConfig, register_model
-
-#: The config fields a caller may set; the others define the architecture.
-OVERRIDABLE = ("num_classes", "in_channels", "drop_rate", "zero_init_last")
+from lucid.models import SKNet, build_from_preset, register_model
 
 _D_VARIANT = dict(block="bottleneck", kernel_sizes=(3, 5), attn_ratio=1 / 16, attn_divisor=8,
                   split_input=True, stem_type="deep", stem_width=32, avg_down=True)
 
 
-def _build(name: str, layers: tuple[int, int, int, int], overrides: dict[str, Any]) -> SKNet:
-    """Build the "-D" SKNet with ``layers`` blocks per stage and the caller's ``overrides``."""
-    for key in overrides:
-        if key not in OVERRIDABLE:
-            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}; "
-                            f"allowed: {', '.join(OVERRIDABLE)}")
-    return SKNet(SKNetConfig(layers=layers, **_D_VARIANT, **overrides))
-
-
 @register_model(family="sknet")
 def sk_resnet_26d(**overrides: Any) -> SKNet:
     """SK-ResNet-26-D: bottleneck stages (2, 2, 2, 2), deep stem, average-pool downsampling."""
-    return _build("sk_resnet_26d", (2, 2, 2, 2), overrides)
+    return build_from_preset("sk_resnet_26d", SKNet, dict(_D_VARIANT, layers=(2, 2, 2, 2)),
+                             overrides)
 
 
 @register_model(family="sknet")
 def sk_resnet_50d(**overrides: Any) -> SKNet:
     """SK-ResNet-50-D: bottleneck stages (3, 4, 6, 3), deep stem, average-pool downsampling."""
-    return _build("sk_resnet_50d", (3, 4, 6, 3), overrides)
+    return build_from_preset("sk_resnet_50d", SKNet, dict(_D_VARIANT, layers=(3, 4, 6, 3)),
+                             overrides)
 
 
-__all__ = ["OVERRIDABLE", "sk_resnet_26d", "sk_resnet_50d"]
+__all__ = ["sk_resnet_26d", "sk_resnet_50d"]
