@@ -31,7 +31,7 @@ from ._creation import (
     zeros_like,
 )
 from ._dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
-from ._ops import (
+from .ops import (
     abs,
     argmax,
     argmin,

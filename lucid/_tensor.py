@@ -1,15 +1,23 @@
-"""``lucid.Tensor``: one backend's native array plus what autograd needs."""
+"""``lucid.Tensor``: one backend's native array plus what autograd needs.
+
+The tensor's operators and methods are the op table of :mod:`lucid.ops`, which in turn
+returns tensors: the one import cycle lucid allows (see docs/architecture.md). Everything
+the tensor shows of its values (``item``, ``tolist``, ``repr``) goes through its backend.
+"""
 
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _dtype
-from .autograd.engine import Node
 from .autograd.engine import backward as _run_backward
-from .backends import Backend, get_backend
+from .autograd.function import register_tensor_class
+from .backends import DEFAULT_BACKEND, Backend, MixedBackendError, get_backend
 from .backends.registry import current_backend
+
+if TYPE_CHECKING:
+    from .autograd.engine import Node
 
 
 class Tensor:
@@ -112,9 +120,10 @@ class Tensor:
 
     # ------------------------------------------------------------ conversion
     def numpy(self) -> Any:
-        """Return the values as a host ``numpy.ndarray`` (shares memory on the NumPy backend)."""
-        if self.requires_grad:
-            return self.backend.to_numpy(self.detach().data)
+        """Return the values as a host ``numpy.ndarray`` (shares memory on the NumPy backend).
+
+        NumPy is lucid's host interchange format: this is how values leave a backend.
+        """
         return self.backend.to_numpy(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -125,11 +134,11 @@ class Tensor:
         """Return the single value of a one-element tensor as a Python number."""
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.backend.to_numpy(self.data).reshape(()).item()
+        return self.backend.item(self.data)
 
     def tolist(self) -> Any:
         """Return the values as (nested) Python lists."""
-        return self.backend.to_numpy(self.data).tolist()
+        return self.backend.tolist(self.data)
 
     def to(self, target: Any = None, dtype: Any = None) -> Tensor:
         """Return this tensor on another backend and/or dtype (``t.to("cupy")``)."""
@@ -179,21 +188,64 @@ class Tensor:
         return Tensor._wrap(self.data, self.backend)
 
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
-        """Compute gradients of this tensor with respect to the graph's leaves."""
-        _run_backward(self, gradient, retain_graph)
+        """Compute gradients of this tensor with respect to the graph's leaves.
+
+        ``gradient`` (a tensor, a native array or Python data shaped like this tensor) is
+        required unless the tensor holds one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad; create the inputs "
+                "with requires_grad=True (and outside lucid.no_grad())"
+            )
+        b = self.backend
+        if gradient is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; got shape "
+                    f"{self.shape}. Pass a gradient tensor of the same shape to backward()."
+                )
+            g = b.ones(self.shape, self.dtype)
+        elif isinstance(gradient, Tensor):
+            if gradient.backend is not b:
+                raise MixedBackendError(
+                    f"backward: the gradient is on backend {gradient.backend.name!r} but the "
+                    f"tensor on {b.name!r}; move it with .to({b.name!r}) first")
+            g = gradient.data
+        else:
+            g = gradient if b.is_native(gradient) else b.asarray(gradient, self.dtype)
+        if tuple(b.shape(g)) != self.shape:
+            raise ValueError(f"gradient shape {tuple(b.shape(g))} does not match output shape "
+                             f"{self.shape}")
+        _run_backward(self, g, retain_graph)
+
+    def _accumulate_grad(self, g: Any, owned: bool) -> None:
+        """Add the native gradient ``g`` into ``.grad`` (``owned``: ``g`` may be kept as is)."""
+        b = self.backend
+        if self.grad is None:
+            self.grad = Tensor._wrap(g if owned else b.add(g, 0), b)
+        else:
+            self.grad = Tensor._wrap(b.add(self.grad.data, g), b)
 
     def clone(self) -> Tensor:
         """Return a differentiable copy."""
         return _ops.mul(self, 1)
 
     # ----------------------------------------------------------------- repr
-    def __repr__(self) -> str:
-        import numpy as np  # only for printing
+    # ---------------------------------------------------------------- pickling
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickle and deep-copy a leaf by value, naming its backend (a process singleton)."""
+        if self._node is not None:
+            raise RuntimeError("only tensors created by the user (graph leaves) can be pickled "
+                               "or deep-copied; call .detach() first")
+        return (_rebuild, (type(self), self.backend.name, self.backend.to_numpy(self.data),
+                           self.requires_grad, self.grad))
 
-        body = np.array2string(np.asarray(self.backend.to_numpy(self.data)), separator=", ",
-                               prefix="tensor(", precision=4)
+    # ----------------------------------------------------------------- repr
+    def __repr__(self) -> str:
+        body = self.backend.format_array(self.data, prefix="tensor(")
         extras = []
-        if self.backend.name != "numpy":
+        if self.backend.name != DEFAULT_BACKEND:
             extras.append(f"backend={self.backend.name!r}")
         if self.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_):
             extras.append(f"dtype={self.dtype!r}")
@@ -340,11 +392,13 @@ class Tensor:
 
     def any(self) -> bool:
         """True when any element is non-zero."""
-        return bool(self.backend.to_numpy(self.data).any())
+        b = self.backend
+        return bool(b.item(b.any(self.data, None, False)))
 
     def all(self) -> bool:
         """True when every element is non-zero."""
-        return bool(self.backend.to_numpy(self.data).all())
+        b = self.backend
+        return bool(b.item(b.all(self.data, None, False)))
 
     def reshape(self, *shape):
         """Return the tensor with a new shape (varargs or one tuple; one entry may be -1)."""
@@ -461,4 +515,15 @@ def _to_native(b: Backend, data: Any, dtype: Any) -> Any:
     return arr
 
 
-from . import _ops  # noqa: E402  (the ops module needs Tensor defined first)
+def _rebuild(cls: type[Tensor], backend: str, host: Any, requires_grad: bool, grad: Any) -> Tensor:
+    """Unpickle a tensor: its values onto the backend of that name in this process."""
+    b = get_backend(backend)
+    t = cls._wrap(b.asarray(host), b)
+    t.requires_grad = requires_grad
+    t.grad = grad
+    return t
+
+
+register_tensor_class(Tensor)
+
+from . import ops as _ops  # noqa: E402  (the op table needs Tensor defined first)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import lucid
-from lucid._ops import _result
-from lucid.autograd import GradcheckError, gradcheck
+from lucid.autograd import Function, GradcheckError, gradcheck
 
 
 def test_doc_example_gives_two_x() -> None:
@@ -193,11 +192,24 @@ def test_clone_is_differentiable_and_independent() -> None:
 
 
 # ------------------------------------------------------------------ gradcheck
+class _ScaledSquare(Function):
+    """``x**2`` whose backward is off by ``scale`` (to test gradcheck)."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return ctx.backend.multiply(x, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        b = ctx.backend
+        return b.multiply(g, b.multiply(x, 2.0 * ctx.scale)), None
+
+
 def _scaled_square(x: lucid.Tensor, scale: float) -> lucid.Tensor:
-    """``x**2`` whose recorded backward is off by ``scale`` (to test gradcheck)."""
-    b = x.backend
-    return _result(b.multiply(x.data, x.data), b, "BadSquare", (x,),
-                   lambda g: (b.multiply(g, b.multiply(x.data, 2.0 * scale)),))
+    return _ScaledSquare.apply(x, scale)
 
 
 def test_gradcheck_accepts_correct_gradients() -> None:
@@ -222,3 +234,117 @@ def test_gradcheck_checks_its_arguments() -> None:
         gradcheck(lambda a: a * 2, [lucid.ones(2, requires_grad=True)])
     with pytest.raises(ValueError, match="requires_grad"):
         gradcheck(lambda a: a * 2, [lucid.ones(2, dtype="float64")])
+
+
+# ------------------------------------------------------- the Function mechanism
+class _Cube(Function):
+    """``x**3 * scale`` with a hand-written backward (a user's custom op)."""
+
+    calls: list[tuple[bool, ...]] = []
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        b = ctx.backend
+        return b.multiply(b.multiply(b.multiply(x, x), x), scale)
+
+    @staticmethod
+    def backward(ctx, g):
+        _Cube.calls.append(ctx.needs_input_grad)
+        (x,) = ctx.saved_tensors
+        b = ctx.backend
+        return b.multiply(g, b.multiply(b.multiply(x, x), 3.0 * ctx.scale)), None
+
+
+def test_a_custom_function_is_differentiable_like_a_builtin() -> None:
+    """A user's Function records a node named after it and passes gradcheck."""
+    x = lucid.tensor([[0.5, -1.0], [2.0, 0.25]], dtype="float64", requires_grad=True)
+    y = _Cube.apply(x, 2.0)
+    assert repr(y.grad_fn) == "<_CubeBackward>" and y.grad_fn.name == "_Cube"
+    np.testing.assert_allclose(y.numpy(), 2.0 * x.numpy() ** 3)
+    assert gradcheck(lambda t: _Cube.apply(t, 2.0) * t, [x])
+
+
+def test_needs_input_grad_says_which_arguments_want_a_gradient() -> None:
+    """Only tensor arguments that require grad are flagged; numbers never are."""
+    _Cube.calls.clear()
+    x = lucid.tensor([1.0, 2.0], requires_grad=True)
+    _Cube.apply(x, 1.0).sum().backward()
+    assert _Cube.calls == [(True, False)]
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+
+
+def test_function_results_record_nothing_without_grad() -> None:
+    """Inside no_grad(), or with no input requiring grad, the result is a plain leaf."""
+    x = lucid.tensor([1.0, 2.0], requires_grad=True)
+    with lucid.no_grad():
+        y = _Cube.apply(x, 1.0)
+    assert y.grad_fn is None and not y.requires_grad
+    z = _Cube.apply(lucid.tensor([1.0, 2.0]), 1.0)
+    assert z.grad_fn is None and not z.requires_grad
+
+
+def test_function_apply_checks_its_tensor_arguments() -> None:
+    """apply() needs a tensor and refuses tensors of two backends, naming both."""
+    with pytest.raises(TypeError, match="at least one lucid.Tensor"):
+        _Cube.apply(2.0, 1.0)
+    numpy_backend = type(lucid.get_backend("numpy"))
+    lucid.backends.register_backend("autograd-twin", numpy_backend, exist_ok=True)
+    try:
+        a = lucid.ones(2, backend="numpy")
+        b = lucid.ones(2, backend="autograd-twin")
+        with pytest.raises(lucid.backends.MixedBackendError, match="numpy.*autograd-twin"):
+            lucid.ops.arithmetic.Add.apply(a, b)
+    finally:
+        lucid.backends.unregister_backend("autograd-twin")
+
+
+def test_a_function_without_backward_fails_when_differentiated() -> None:
+    """Forward-only Functions run, and say what is missing if asked for a gradient."""
+
+    class ForwardOnly(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return ctx.backend.negative(x)
+
+    x = lucid.tensor([1.0], requires_grad=True)
+    y = ForwardOnly.apply(x)
+    np.testing.assert_allclose(y.numpy(), [-1.0])
+    with pytest.raises(NotImplementedError, match="backward"):
+        y.sum().backward()
+
+
+def test_ctx_names_an_attribute_forward_never_set() -> None:
+    """A typo in backward gives an error naming the Function and the attribute."""
+
+    class Typo(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.factor = 2.0
+            return ctx.backend.multiply(x, 2.0)
+
+        @staticmethod
+        def backward(ctx, g):
+            return ctx.backend.multiply(g, ctx.facter)
+
+    y = Typo.apply(lucid.tensor([1.0], requires_grad=True))
+    with pytest.raises(AttributeError, match="Typo.*'facter'"):
+        y.sum().backward()
+
+
+# ------------------------------------------------------------------- pickling
+def test_tensors_pickle_by_value_and_backend_name() -> None:
+    """A leaf (and a Parameter) round-trips through pickle with its grad; a node refuses."""
+    import pickle
+
+    x = lucid.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    y = pickle.loads(pickle.dumps(x))
+    assert y.backend is x.backend and y.requires_grad and y.data is not x.data
+    np.testing.assert_allclose(y.numpy(), x.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), [2.0, 4.0])
+    p = pickle.loads(pickle.dumps(lucid.nn.Parameter(lucid.ones(3))))
+    assert isinstance(p, lucid.nn.Parameter) and p.requires_grad
+    with pytest.raises(RuntimeError, match="detach"):
+        pickle.dumps(x * 2)

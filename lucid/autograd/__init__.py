@@ -1,8 +1,14 @@
-"""Reverse-mode automatic differentiation."""
+"""Reverse-mode automatic differentiation.
+
+:class:`Function` is the one way to define a differentiable op (every built-in op is one);
+:func:`gradcheck` compares its gradients with finite differences. This package sits below
+:class:`lucid.Tensor` and does not import it.
+"""
 
 from .engine import Node, backward
+from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 
-__all__ = ["GradcheckError", "Node", "backward", "enable_grad", "gradcheck",
+__all__ = ["Function", "GradcheckError", "Node", "backward", "enable_grad", "gradcheck",
            "is_grad_enabled", "no_grad", "set_grad_enabled"]

@@ -1,42 +1,93 @@
-"""Reverse-mode automatic differentiation: graph nodes and the backward pass."""
+"""Reverse-mode automatic differentiation: the recorded graph and the backward pass.
+
+A tensor produced by a :class:`~lucid.autograd.Function` while gradients are recorded keeps
+that call's :class:`Node` as its ``grad_fn``. The node is also the ``ctx`` the function's
+``forward`` and ``backward`` see: it holds the inputs, the arrays saved for backward and any
+attributes ``forward`` set.
+
+This layer sits below :class:`lucid.Tensor` and never imports it: it works with any object
+that has the tensor's autograd attributes (``requires_grad``, ``grad_fn``, ``backend``,
+``shape``, ``dtype``) and its ``_accumulate_grad`` method. Gradients travel as native
+arrays of the tensors' backend.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._tensor import Tensor
+    from ..backends import Backend
+    from .function import Function
 
-BackwardFn = Callable[[Any], Sequence[Any]]
-
-
-def _graph_freed(_g: Any) -> Sequence[Any]:
-    raise RuntimeError(
-        "trying to backward through the graph a second time; its saved arrays were freed "
-        "after the first backward. Pass retain_graph=True to the first backward() to keep them."
-    )
+_FREED = (
+    "trying to backward through the graph a second time; its saved arrays were freed after "
+    "the first backward. Pass retain_graph=True to the first backward() to keep them."
+)
 
 
 class Node:
-    """One recorded operation: its input tensors and a rule mapping output grad to input grads."""
+    """One recorded call of a Function (a tensor's ``grad_fn``; the ``ctx`` of that call).
 
-    __slots__ = ("name", "inputs", "backward")
+    ``forward`` may store arrays with :meth:`save_for_backward` and any other value as an
+    attribute; ``backward`` reads them back. ``needs_input_grad`` tells, per forward argument,
+    whether its gradient is wanted. ``backend`` is the backend of the inputs and of the
+    output; a forward that moves its result to another backend sets it to that one.
+    """
 
-    def __init__(self, name: str, inputs: tuple[Tensor, ...], backward: BackwardFn) -> None:
-        self.name = name
-        self.inputs = inputs
-        self.backward = backward
+    __slots__ = ("function", "backend", "inputs", "needs_input_grad", "saved_tensors",
+                 "_released", "__dict__")
+
+    def __init__(self, function: type[Function], backend: Backend,
+                 needs_input_grad: tuple[bool, ...]) -> None:
+        self.function = function
+        self.backend = backend
+        self.needs_input_grad = needs_input_grad
+        self.inputs: tuple[Any, ...] = ()
+        self.saved_tensors: tuple[Any, ...] = ()
+        self._released = False
+
+    @property
+    def name(self) -> str:
+        """The recorded operation's name (its Function class)."""
+        return self.function.__name__
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep ``arrays`` (native arrays) for :meth:`Function.backward` as ``saved_tensors``."""
+        self.saved_tensors = arrays
+
+    def release(self) -> None:
+        """Drop everything saved for backward (after a backward pass without retain_graph)."""
+        self.saved_tensors = ()
+        self.__dict__.clear()
+        self._released = True
+
+    def run_backward(self, grad: Any) -> tuple[Any, ...]:
+        """Gradients for each forward argument (None where there is none) given ``grad``."""
+        if self._released:
+            raise RuntimeError(_FREED)
+        grads = self.function.backward(self, grad)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+    def __getattr__(self, name: str) -> Any:  # only called for attributes never set
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._released:
+            raise RuntimeError(_FREED)
+        raise AttributeError(f"{self.function.__name__}'s ctx has no attribute {name!r}: its "
+                             f"forward() did not set it")
+
+    if TYPE_CHECKING:  # forward() may set any attribute on its ctx
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.function.__name__}Backward>"
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
+def _topological_order(root: Any) -> list[Any]:
     """Tensors reachable from ``root`` that require grad, each after all its consumers."""
-    order: list[Tensor] = []
+    order: list[Any] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         t, done = stack.pop()
         if done:
@@ -46,58 +97,36 @@ def _topological_order(root: Tensor) -> list[Tensor]:
             continue
         seen.add(id(t))
         stack.append((t, True))
-        node = t._node
+        node = t.grad_fn
         if node is not None:
             for p in node.inputs:
-                if p.requires_grad and id(p) not in seen:
+                if p is not None and p.requires_grad and id(p) not in seen:
                     stack.append((p, False))
     order.reverse()
     return order
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-    from .._tensor import Tensor
+def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward() called on a tensor that does not require grad; create the inputs "
-            "with requires_grad=True (and outside lucid.no_grad())"
-        )
-    b = root.backend
-    if grad is None:
-        if root.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; got shape {root.shape}. "
-                "Pass a gradient tensor of the same shape to backward()."
-            )
-        g0 = b.ones(root.shape, root.dtype)
-    else:
-        g0 = grad.data if isinstance(grad, Tensor) else b.asarray(grad, root.dtype)
-        if tuple(b.shape(g0)) != root.shape:
-            raise ValueError(f"gradient shape {tuple(b.shape(g0))} does not match output shape "
-                             f"{root.shape}")
-    grads: dict[int, Any] = {id(root): g0}
+    ``grad`` is a native array of ``root``'s backend and shape (the caller checks it).
+    """
+    grads: dict[int, Any] = {id(root): grad}
     fresh: set[int] = set()  # grads that are sums we own (safe to store without copying)
     for t in _topological_order(root):
         g = grads.pop(id(t), None)
         if g is None:
             continue
-        node = t._node
+        node = t.grad_fn
         if node is None or t._retains_grad:
-            tb = t.backend  # a leaf's gradient lives on its own backend (``to()`` crosses them)
-            owned = id(t) in fresh
-            if t.grad is None:
-                t.grad = Tensor._wrap(g if owned else tb.add(g, 0), tb)
-            else:
-                t.grad = Tensor._wrap(tb.add(t.grad.data, g), tb)
+            t._accumulate_grad(g, owned=id(t) in fresh)
         if node is None:
             continue
-        input_grads = node.backward(g)
+        input_grads = node.run_backward(g)
         if not retain_graph:
-            node.backward = _graph_freed
+            node.release()
         for p, gp in zip(node.inputs, input_grads):
-            if gp is None or not p.requires_grad:
+            if gp is None or p is None or not p.requires_grad:
                 continue
             key = id(p)
             if key in grads:

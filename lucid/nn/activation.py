@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._ops import log_softmax, relu, sigmoid, softmax, tanh
 from .._tensor import Tensor
+from ..ops import log_softmax, relu, sigmoid, softmax, tanh
 from .module import Module
 
 

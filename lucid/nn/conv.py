@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import _creation
 from .._tensor import Tensor
+from ..backends.geometry import same_padding
 from . import functional as F
 from . import init
 from .activation import ReLU
@@ -72,9 +73,10 @@ class Conv2d(Module):
         if self.padding == "valid":
             return (0, 0)
         if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation, strict=True)]
-            if all(t % 2 == 0 for t in totals):
-                return (totals[0] // 2, totals[1] // 2)
+            rows, cols = (same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation,
+                                                            strict=True))
+            if rows[0] == rows[1] and cols[0] == cols[1]:
+                return (rows[0], cols[0])
             return "same"  # asymmetric: F.conv2d pads the extra row/column itself
         return self.padding
 

@@ -1,4 +1,9 @@
-"""Stateless neural-network operations (the differentiable forms behind ``lucid.nn``)."""
+"""Stateless neural-network operations (the differentiable forms behind ``lucid.nn``).
+
+Built only from public pieces: the op table (:mod:`lucid.ops`), the backend's NN kernels and
+:class:`lucid.autograd.Function` for the ops with a kernel of their own (convolution,
+pooling, batch norm) -- the same way a user writes a custom differentiable op.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,15 @@ import math
 from typing import Any
 
 from .. import _dtype
-from .._ops import (
-    _mixed,
-    _result,
+from .._tensor import Tensor
+from ..autograd import Function
+from ..autograd.engine import Node
+from ..backends import MixedBackendError
+from ..backends.geometry import conv_output_hw, same_padding
+from ..ops import (
     add,
+    concatenate,
+    div,
     getitem,
     log_softmax,
     matmul,
@@ -19,9 +29,9 @@ from .._ops import (
     permute,
     relu,
     softmax,
+    sqrt,
     sub,
 )
-from .._tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv2d", "cross_entropy", "dropout",
@@ -61,12 +71,32 @@ def _same_padding(x: Tensor, kernel: Pair, stride: Pair, dilation: Pair) -> tupl
     """Pad so the output has the input's spatial size (stride 1), like PyTorch's 'same'."""
     if stride != (1, 1):
         raise ValueError("padding='same' supports only stride 1")
-    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    if all(t % 2 == 0 for t in totals):
-        return x, (totals[0] // 2, totals[1] // 2)
-    widths = ((0, 0), (0, 0), (totals[0] // 2, totals[0] - totals[0] // 2),
-              (totals[1] // 2, totals[1] - totals[1] // 2))
-    return pad(x, widths), (0, 0)
+    rows, cols = same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
+    if rows[0] == rows[1] and cols[0] == cols[1]:
+        return x, (rows[0], cols[0])
+    return pad(x, ((0, 0), (0, 0), rows, cols)), (0, 0)
+
+
+class Convolution(Function):
+    """2-D cross-correlation through the backend's conv2d kernels (no bias)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, w: Any, stride: Pair, padding: Pair, dilation: Pair,
+                groups: int) -> Any:
+        b = ctx.backend
+        ctx.save_for_backward(x, w)
+        ctx.params = (stride, padding, dilation, groups)
+        return b.conv2d(x, w, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, ...]:
+        b = ctx.backend
+        x, w = ctx.saved_tensors
+        s, p, d, groups = ctx.params
+        need_x, need_w = ctx.needs_input_grad[:2]
+        gx = b.conv2d_grad_input(g, w, b.shape(x), s, p, d, groups) if need_x else None
+        gw = b.conv2d_grad_weight(g, x, b.shape(w), s, p, d, groups) if need_w else None
+        return gx, gw, None, None, None, None
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -76,7 +106,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     if weight.ndim != 4:
         raise ValueError(f"conv2d weight must be 4-D (O, C/groups, kh, kw), got {weight.shape}")
     if x.backend is not weight.backend:
-        raise _mixed(x, weight, "conv2d")
+        raise MixedBackendError(
+            f"conv2d: the input is on backend {x.backend.name!r} and the weight on "
+            f"{weight.backend.name!r}; move one with .to({x.backend.name!r}) first")
     _check_dtypes("conv2d", x, weight)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     kh, kw = weight.shape[2:]
@@ -97,26 +129,45 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     if cg * groups != c:
         raise ValueError(f"conv2d: input has {c} channels but the weight expects "
                          f"{cg * groups} (= {cg} per group x groups={groups})")
-    ho = (h + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
-    wo = (w + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
+    ho, wo = conv_output_hw((h, w), (kh, kw), s, p, d)
     if ho <= 0 or wo <= 0:
         raise ValueError(f"conv2d: input {h}x{w} is too small for kernel {kh}x{kw} with "
                          f"padding {p}, dilation {d}, stride {s}")
-    b = x.backend
-    xd, wd = x.data, weight.data
-    y = b.conv2d(xd, wd, s, p, d, groups)
-    x_shape, w_shape = x.shape, weight.shape
-
-    def backward(g):
-        gx = b.conv2d_grad_input(g, wd, x_shape, s, p, d, groups) if x.requires_grad else None
-        gw = b.conv2d_grad_weight(g, xd, w_shape, s, p, d, groups) \
-            if weight.requires_grad else None
-        return gx, gw
-
-    out = _result(y, b, "Conv2d", (x, weight), backward)
+    out = Convolution.apply(x, weight, s, p, d, groups)
     if bias is not None:
         out = add(out, bias.reshape(1, -1, 1, 1))
     return out
+
+
+class MaxPool(Function):
+    """2-D max pooling through the backend's kernels (the argmax is kept for backward)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+        b = ctx.backend
+        y, argmax = b.max_pool2d(x, kernel, stride, padding)
+        ctx.save_for_backward(argmax)
+        ctx.params = (tuple(b.shape(x)), kernel, stride, padding)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, None, None, None]:
+        (argmax,) = ctx.saved_tensors
+        return ctx.backend.max_pool2d_grad(g, argmax, *ctx.params), None, None, None
+
+
+class AvgPool(Function):
+    """2-D average pooling through the backend's kernels."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+        b = ctx.backend
+        ctx.params = (tuple(b.shape(x)), kernel, stride, padding)
+        return b.avg_pool2d(x, kernel, stride, padding)
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, None, None, None]:
+        return ctx.backend.avg_pool2d_grad(g, *ctx.params), None, None, None
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
@@ -127,11 +178,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     p = _pair(padding, "padding")
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"max_pool2d: padding {p} must be at most half the kernel {k}")
-    b = x.backend
-    y, argmax = b.max_pool2d(x.data, k, s, p)
-    shape = x.shape
-    return _result(y, b, "MaxPool2d", (x,),
-                   lambda g: (b.max_pool2d_grad(g, argmax, shape, k, s, p),))
+    return MaxPool.apply(x, k, s, p)
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
@@ -140,10 +187,7 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
     p = _pair(padding, "padding")
-    b = x.backend
-    y = b.avg_pool2d(x.data, k, s, p)
-    shape = x.shape
-    return _result(y, b, "AvgPool2d", (x,), lambda g: (b.avg_pool2d_grad(g, shape, k, s, p),))
+    return AvgPool.apply(x, k, s, p)
 
 
 def global_avg_pool2d(x: Tensor) -> Tensor:
@@ -162,8 +206,6 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     if h % oh == 0 and w % ow == 0:
         k = (h // oh, w // ow)
         return avg_pool2d(x, k, k)
-    from .._ops import concatenate
-
     rows = []
     for i in range(oh):
         h0, h1 = (i * h) // oh, math.ceil((i + 1) * h / oh)
@@ -172,6 +214,42 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
                      (2, 3), keepdims=True) for j in range(ow)]
         rows.append(concatenate(cols, 3))
     return concatenate(rows, 2)
+
+
+class _RunningStats:
+    """Batch norm's running-statistics buffers, updated by :class:`BatchNorm`'s forward."""
+
+    def __init__(self, mean: Tensor, var: Tensor, momentum: float) -> None:
+        self.mean, self.var, self.momentum = mean, var, momentum
+
+    def update(self, b: Any, batch_mean: Any, invstd: Any, eps: float, count: int) -> None:
+        """Blend in this batch's mean and unbiased variance (recovered from ``invstd``)."""
+        m = self.momentum
+        var = b.subtract(b.divide(1.0, b.multiply(invstd, invstd)), eps)
+        unbiased = b.multiply(var, count / max(count - 1, 1))
+        self.mean.data = b.add(b.multiply(self.mean.data, 1 - m), b.multiply(batch_mean, m))
+        self.var.data = b.add(b.multiply(self.var.data, 1 - m), b.multiply(unbiased, m))
+
+
+class BatchNorm(Function):
+    """Batch normalisation with batch statistics through the backend's kernels."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, gamma: Any, beta: Any, eps: float,
+                running: _RunningStats | None) -> Any:
+        b = ctx.backend
+        y, mean, invstd = b.batch_norm_train(x, gamma, beta, eps)
+        if running is not None:
+            shape = b.shape(x)
+            running.update(b, mean, invstd, eps, math.prod(shape) // shape[1])
+        ctx.save_for_backward(x, gamma, mean, invstd)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, ...]:
+        x, gamma, mean, invstd = ctx.saved_tensors
+        gx, ggamma, gbeta = ctx.backend.batch_norm_grad(g, x, gamma, mean, invstd)
+        return gx, ggamma, gbeta, None, None
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -186,35 +264,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for an "
                              f"input with {c} channels")
-    b = x.backend
     if training or running_mean is None or running_var is None:
-        gd = weight.data if weight is not None else None
-        bd = bias.data if bias is not None else None
-        xd = x.data
-        y, bmean, invstd = b.batch_norm_train(xd, gd, bd, eps)
+        running = None
         if training and running_mean is not None and running_var is not None:
-            m = x.size // c
-            var = b.subtract(b.divide(1.0, b.multiply(invstd, invstd)), eps)
-            unbiased = b.multiply(var, m / max(m - 1, 1))
-            running_mean.data = b.add(b.multiply(running_mean.data, 1 - momentum),
-                                      b.multiply(bmean, momentum))
-            running_var.data = b.add(b.multiply(running_var.data, 1 - momentum),
-                                     b.multiply(unbiased, momentum))
-        inputs = tuple(t for t in (x, weight, bias) if t is not None)
-
-        def backward(g):
-            gx, gg, gb = b.batch_norm_grad(g, xd, gd, bmean, invstd)
-            grads = [gx]
-            if weight is not None:
-                grads.append(gg)
-            if bias is not None:
-                grads.append(gb)
-            return tuple(grads)
-
-        return _result(y, b, "BatchNorm", inputs, backward)
+            running = _RunningStats(running_mean, running_var, momentum)
+        return BatchNorm.apply(x, weight, bias, eps, running)
     # evaluation: a per-channel affine map with the running statistics
     shape = (1, c) + (1,) * (x.ndim - 2)
-    inv = Tensor._wrap(b.divide(1.0, b.sqrt(b.add(running_var.data, eps))), b)
+    inv = div(1.0, sqrt(add(running_var.detach(), eps)))
     scale = inv if weight is None else mul(weight, inv)
     shift = mul(running_mean.detach(), scale)
     if bias is not None:
@@ -246,7 +303,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return mul(x, 0.0)
     keep = b.less(b.random_uniform(x.shape, 0.0, 1.0, x.dtype), 1.0 - p)
     mask = b.multiply(b.astype(keep, x.dtype), 1.0 / (1.0 - p))
-    return mul(x, Tensor._wrap(mask, b))
+    return mul(x, mask)
 
 
 def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -255,7 +312,7 @@ def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tens
     n = log_probs.shape[0]
     tgt = target.data if isinstance(target, Tensor) else b.asarray(target)
     rows = b.arange(0, n, 1, _dtype.int64)
-    picked = getitem(log_probs, (Tensor._wrap(rows, b), Tensor._wrap(tgt, b)))
+    picked = getitem(log_probs, (rows, tgt))
     return _reduce(mul(picked, -1.0), reduction)
 
 
@@ -282,7 +339,9 @@ def cross_entropy(logits: Tensor, target: Any, label_smoothing: float = 0.0,
     if not isinstance(target, Tensor):
         target = Tensor(target, dtype=_dtype.int64, backend=logits.backend)
     if target.backend is not logits.backend:
-        raise _mixed(logits, target, "cross_entropy")
+        raise MixedBackendError(
+            f"cross_entropy: the logits are on backend {logits.backend.name!r} and the target "
+            f"on {target.backend.name!r}; move one with .to({logits.backend.name!r}) first")
     if target.dtype.is_floating or target.shape != logits.shape[:1]:
         raise ValueError(f"cross_entropy target must be int class indices of shape "
                          f"{logits.shape[:1]}, got {target.dtype} {target.shape}")

@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 from .. import _creation
-from .._ops import flatten
 from .._tensor import Tensor
+from ..ops import flatten
 from . import functional as F
 from . import init
 from .module import Module, Parameter

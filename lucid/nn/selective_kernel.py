@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._ops import add, mean, mul, reshape, softmax
 from .._tensor import Tensor
+from ..ops import add, mean, mul, reshape, softmax
 from .activation import ReLU
 from .containers import ModuleList
 from .conv import Conv2d, ConvBNReLU2d

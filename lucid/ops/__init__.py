@@ -1,4 +1,39 @@
-"""Temporary shim while the op table moves here (see lucid/_ops.py)."""
+"""lucid's op table: every tensor operation, each a :class:`lucid.autograd.Function`.
 
-from .._ops import *  # noqa: F401,F403
-from .._ops import add, concatenate, flatten, mean, mul, pad, relu, reshape, softmax  # noqa: F401
+The functions here are what ``lucid.add``, ``Tensor.__add__`` and friends call. Each
+differentiable op is a ``Function`` subclass (forward and backward written once against the
+backend interface) with a thin function in front that checks and normalises arguments.
+``lucid.Tensor`` and this package import each other: the tensor's methods are this table,
+and the table's results are tensors. That pair is the one import cycle lucid allows (see
+docs/architecture.md); everything else imports strictly downward.
+"""
+
+from .arithmetic import add, div, matmul, maximum, minimum, mul, neg, pow, sub, where
+from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
+from .conversion import astype, to_backend
+from .indexing import getitem
+from .pointwise import abs, clamp, clip, exp, log, relu, sigmoid, sqrt, tanh
+from .reduction import argmax, argmin, max, mean, min, sum, var
+from .shape import (
+    broadcast_to,
+    cat,
+    concatenate,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .softmax import log_softmax, softmax
+
+__all__ = [
+    "abs", "add", "argmax", "argmin", "astype", "broadcast_to", "cat", "clamp", "clip",
+    "concatenate", "div", "eq", "exp", "flatten", "ge", "getitem", "gt", "le", "log",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "lt", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu",
+    "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "to_backend", "transpose", "unsqueeze", "var", "where",
+]

@@ -1,0 +1,40 @@
+"""Comparisons and logical operators: bool tensors, not differentiable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._tensor import Tensor
+from ._support import mixed_error, operands
+
+
+def _binary(name: str) -> Callable[[Any, Any], Tensor]:
+    def op(a: Any, b: Any) -> Tensor:
+        a, b = operands(a, b, name)
+        ref = a if isinstance(a, Tensor) else b
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.backend is not b.backend:
+            raise mixed_error(a, b, name)
+        bk = ref.backend
+        va = a.data if isinstance(a, Tensor) else a
+        vb = b.data if isinstance(b, Tensor) else b
+        return Tensor._wrap(getattr(bk, name)(va, vb), bk)
+
+    op.__name__ = name
+    op.__doc__ = f"Element-wise ``{name}`` (a bool tensor, not differentiable)."
+    return op
+
+
+eq = _binary("equal")
+ne = _binary("not_equal")
+lt = _binary("less")
+le = _binary("less_equal")
+gt = _binary("greater")
+ge = _binary("greater_equal")
+logical_and = _binary("logical_and")
+logical_or = _binary("logical_or")
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """Element-wise logical not."""
+    return Tensor._wrap(x.backend.logical_not(x.data), x.backend)

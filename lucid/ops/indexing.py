@@ -1,0 +1,42 @@
+"""Indexing: ``x[index]`` with NumPy basic and advanced indexing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from ..autograd.engine import Node
+from ..autograd.function import Function
+from ..backends import Backend
+
+
+class GetItem(Function):
+    """``x[index]``; the gradient is scatter-added back (repeated indices accumulate)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, index: Any) -> Any:
+        b = ctx.backend
+        ctx.index = index
+        ctx.source = (tuple(b.shape(x)), b.dtype_of(x))
+        return b.getitem(x, index)
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, None]:
+        b = ctx.backend
+        shape, dtype = ctx.source
+        return b.scatter_add(b.zeros(shape, dtype), ctx.index, g), None
+
+
+def _native_index(b: Backend, index: Any) -> Any:
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_native_index(b, i) for i in index)
+    if isinstance(index, list):
+        return b.asarray(index)
+    return index
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy basic and advanced indexing; the gradient scatter-adds back."""
+    return GetItem.apply(x, _native_index(x.backend, index))
