@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 def _cmd_train(args: argparse.Namespace) -> int:
     import lucid
-    from lucid import checkpoint, models, optim
+    from lucid import models, optim
     from lucid.data import DataLoader, load_digits
+    from lucid.io import checkpoint
     from lucid.train import fit
 
     _limit_blas_threads(args.threads)
@@ -82,30 +83,21 @@ def _cmd_backends(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from lucid import checkpoint, models
-    from lucid.convert import convert_with_report, read_weights_file
+    from lucid.convert import convert_file
 
     try:
-        source = read_weights_file(args.src)
-        num_classes = args.num_classes
-        if num_classes is None:  # the classifier is called fc.weight in every supported naming
-            fc = source.arrays.get("fc.weight")
-            num_classes = int(fc.shape[0]) if fc is not None and fc.ndim == 2 else 1000
-        model = models.get(args.model, num_classes=num_classes, in_channels=args.in_channels)
-        arrays, report = convert_with_report(source.arrays, model, args.model,
-                                             naming="lucid" if source.is_lucid else None)
-        name = models.model_entry(args.model).name
-        path = checkpoint.save(arrays, args.dst, metadata={
-            "model": name, "num_classes": num_classes, "in_channels": args.in_channels,
-            "converted_from": os.path.basename(str(args.src)), "source_naming": report.naming})
+        done = convert_file(args.model, args.src, args.dst, num_classes=args.num_classes,
+                            in_channels=args.in_channels)
     except (ValueError, ImportError, OSError, LookupError, TypeError) as exc:
         print(f"lucid convert: error: {exc}", file=sys.stderr)
         return 2
-    n_params = sum(p.size for p in model.parameters())
-    print(f"read {len(source.arrays)} tensors from {args.src} ({source.file_format}, "
+    report = done.report
+    n_params = sum(p.size for p in done.model.parameters())
+    print(f"read {len(done.source.arrays)} tensors from {args.src} ({done.source.file_format}, "
           f"{report.naming} naming)")
     print(f"wrote {report.n_tensors} tensors ({n_params:,} parameters, {report.n_values:,} "
-          f"values in all) for {name} with {num_classes} classes to {path}")
+          f"values in all) for {done.model_name} with {done.num_classes} classes to "
+          f"{done.path}")
     if report.filled:
         print(f"filled {len(report.filled)} absent num_batches_tracked buffers with 0")
     return 0
@@ -158,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lucid`` command."""
     args = build_parser().parse_args(argv)
     from lucid.backends import BackendError
-    from lucid.checkpoint import CheckpointError
+    from lucid.io import CheckpointError
 
     try:
         return int(args.func(args) or 0)

@@ -12,8 +12,8 @@ import pytest
 
 import lucid
 import lucid.models as models
-from lucid import checkpoint
-from lucid.checkpoint import CheckpointError
+from lucid.io import checkpoint
+from lucid.io.checkpoint import CheckpointError
 
 
 @pytest.fixture

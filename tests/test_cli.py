@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lucid import checkpoint
 from lucid.cli import main
+from lucid.io import checkpoint
 
 pytest.importorskip("sklearn")
 

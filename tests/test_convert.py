@@ -1,5 +1,6 @@
-"""Weights conversion without PyTorch: the mapping table against the real timm/torchvision key
-lists, validation errors that name the tensor, safe file reading and the ``convert`` command.
+"""Weights conversion without PyTorch: the mapping tables against the real timm/torchvision key
+lists, validation errors that name the tensor, safe file reading (``lucid.io``) and the
+``convert`` command.
 
 ``tests/data/state_dict_keys/*.txt`` list every state-dict key and shape of the public
 models (timm 1.0.31, torchvision 0.29.1); they are the independent reference here.
@@ -7,8 +8,10 @@ models (timm 1.0.31, torchvision 0.29.1); they are the independent reference her
 
 from __future__ import annotations
 
+import ast
 import io
 import pickle
+import subprocess
 import sys
 import types
 import zipfile
@@ -18,20 +21,15 @@ import numpy as np
 import pytest
 
 import lucid.models as models
-from lucid import checkpoint
-from lucid.checkpoint import CheckpointError
 from lucid.cli import main
-from lucid.convert import (
-    ConversionError,
-    convert_state_dict,
-    key_map_for,
-    load_weights,
-    read_weights_file,
-    sniff_format,
-    to_source_state_dict,
-)
+from lucid.convert import convert_state_dict, to_source_state_dict
+from lucid.io import checkpoint
+from lucid.io.checkpoint import CheckpointError
+from lucid.io.state_dict import ConversionError, KeyMap, KeyRule, key_map_for
+from lucid.io.weights import load_weights, read_weights_file, sniff_format
 
 KEYS_DIR = Path(__file__).parent / "data" / "state_dict_keys"
+IO_DIR = Path(__file__).resolve().parents[1] / "lucid" / "io"
 
 #: lucid preset -> the public model whose key list it must match
 PRESETS = {
@@ -160,8 +158,62 @@ def test_naming_families_and_unsupported_models():
     assert key_map_for(build("resnet_50")).naming == "torchvision-resnet"
     assert key_map_for(build("sk_resnet_18")).to_lucid("layer1.0.bn1.weight") is None
     assert key_map_for(build("resnet_50")).to_lucid("layer1.0.conv1.conv.weight") is None
-    with pytest.raises(TypeError, match="ResNet and SKNet"):
+    with pytest.raises(TypeError, match=r"key_map\(\) method .* object has none"):
         key_map_for(object())
+
+
+def test_a_key_map_must_be_a_key_map():
+    class Pretender:
+        def key_map(self):
+            return {"conv1.weight": "stem.0.conv.weight"}
+
+    with pytest.raises(TypeError, match=r"Pretender.key_map\(\) must return a .*KeyMap, got dict"):
+        key_map_for(Pretender())
+
+
+def test_any_model_with_a_key_map_converts():
+    """lucid.io knows no model: a table and a state_dict() are all it needs."""
+    import lucid.nn as nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def key_map(self):
+            return KeyMap("tiny", [KeyRule("head.{wb}", "fc.{wb}")])
+
+    src = {"head.weight": np.ones((2, 3), np.float32), "head.bias": np.zeros(2, np.float64)}
+    out = convert_state_dict(src, Tiny())
+    assert out["fc.bias"].dtype == np.float32 and out["fc.weight"].shape == (2, 3)
+    assert to_source_state_dict(Tiny()).keys() == {"head.weight", "head.bias"}
+
+
+# --------------------------------------------------------------------- the I/O boundary
+@pytest.mark.parametrize("path", sorted(IO_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_lucid_io_imports_no_model_nn_or_convert_module(path):
+    """Not even inside a function: models find io, io never finds models."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            names = [("." * node.level) + (node.module or "")]
+            names += [f"{names[0]}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.lstrip(".").split(".")
+            assert not {"models", "nn", "convert"} & set(parts), f"{path.name} imports {name}"
+
+
+def test_importing_lucid_io_loads_no_model_nn_or_convert_module():
+    code = ("import sys, lucid.io\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('lucid.models', 'lucid.nn',"
+            " 'lucid.convert'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # --------------------------------------------------------------------- validation errors

@@ -371,6 +371,17 @@ def test_sknet_is_the_resnet_builder_given_sk_blocks():
                       block_types={"basic": models.BasicBlock})
 
 
+def test_each_family_provides_its_weight_key_map():
+    resnet, sknet = models.get("resnet_18"), models.get("sk_resnet_18")
+    assert resnet.key_map().naming == "torchvision-resnet"
+    assert sknet.key_map().naming == "timm-skresnet"
+    assert resnet.key_map().to_lucid("layer1.0.bn2.running_var") == \
+        "layer1.0.conv2.bn.running_var"
+    deep = models.ResNet(models.ResNetConfig(block="basic", layers=[1, 1, 1, 1],
+                                             stem_type="deep", stem_width=8))
+    assert deep.key_map().to_lucid("conv1.3.weight") == "stem.1.conv.weight"
+
+
 def test_a_plugin_builds_presets_with_the_public_preset_builder():
     fixed = dict(block="basic", layers=(1, 1, 1, 1), channels=(8, 8, 16, 16),
                  stem_type="small", stem_width=8)

@@ -3,7 +3,8 @@
 ``lucid.models.get("sk_resnext_50_32x4d")`` builds a registered preset;
 ``lucid.models.list_models("sk_*")`` lists them. Importing this package registers the
 built-in presets; third-party models come in through the ``lucid.models`` entry points and
-build their presets with :func:`build_from_preset`, as lucid's own do.
+build their presets with :func:`build_from_preset`, as lucid's own do. Each model family
+provides the table that maps published weights onto it through ``model.key_map()``.
 """
 
 from . import presets as _presets  # noqa: F401  (registers the built-in presets)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from ..io.weights import load_weights
+
 ENTRY_POINT_GROUP = "lucid.models"
 
 
@@ -194,13 +196,11 @@ def model_entry(name: str) -> ModelEntry:
 def get(name: str, weights: str | os.PathLike[str] | None = None, **overrides: Any) -> Any:
     """Build the registered model ``name`` with config ``overrides``; optionally load ``weights``.
 
-    ``weights`` is a checkpoint path: a lucid checkpoint, or a timm/PyTorch state dict
-    (see :mod:`lucid.convert`).
+    ``weights`` is a weights file: a lucid checkpoint, or a timm/PyTorch state dict mapped by
+    the model's ``key_map()`` (see :func:`lucid.io.load_weights`).
     """
     model = model_entry(name).factory(**overrides)
     if weights is not None:
-        from ..convert import load_weights
-
         load_weights(model, weights, model_name=normalize_name(name))
     return model
 

@@ -5,10 +5,43 @@ arguments its blocks need, so :class:`~lucid.models.SKNet` is a ResNet built wit
 Kernel blocks. Each block takes its spatial layer (BasicBlock's first 3×3, Bottleneck's
 middle 3×3) as a factory argument.
 
-Layer names follow the widely used PyTorch layouts closely enough that the weight
-converter (:mod:`lucid.convert`) maps them by an explicit table: ``stem``, ``layer1`` ..
-``layer4`` (blocks with ``conv1``/``conv2``/``conv3`` as conv–BN pairs and ``downsample``),
-``avgpool``, ``fc``.
+Layer names follow the widely used PyTorch layouts closely enough that published weights map
+by an explicit table: ``stem``, ``layer1`` .. ``layer4`` (blocks with ``conv1``/``conv2``/
+``conv3`` as conv–BN pairs and ``downsample``), ``avgpool``, ``fc``.
+
+Weight names of torchvision and timm
+------------------------------------
+:meth:`ResNet.key_map` returns the table (machinery and placeholders:
+:mod:`lucid.io.state_dict`; ``{bn}`` is a batch-norm tensor, ``{wb}`` weight or bias).
+
+Stem (ResNet and SKNet), for ``stem_type=None`` and ``"small"``:
+
+====================================  =======================================
+source (timm / torchvision)           lucid
+====================================  =======================================
+``conv1.weight``                      ``stem.0.conv.weight``
+``bn1.{bn}``                          ``stem.0.bn.{bn}``
+====================================  =======================================
+
+Stem for ``stem_type="deep"`` (timm's ``resnet*d``: ``conv1`` is a Sequential of
+conv, BN, ReLU, conv, BN, ReLU, conv, followed by ``bn1``):
+
+====================================  =======================================
+``conv1.0.weight`` / ``conv1.1.{bn}``  ``stem.0.conv.weight`` / ``stem.0.bn.{bn}``
+``conv1.3.weight`` / ``conv1.4.{bn}``  ``stem.1.conv.weight`` / ``stem.1.bn.{bn}``
+``conv1.6.weight`` / ``bn1.{bn}``      ``stem.2.conv.weight`` / ``stem.2.bn.{bn}``
+====================================  =======================================
+
+ResNet blocks (torchvision ``resnet*`` and timm ``resnet*``; naming ``"torchvision-resnet"``):
+
+=====================================  ==========================================
+``layer{s}.{b}.conv{k}.weight``        ``layer{s}.{b}.conv{k}.conv.weight``
+``layer{s}.{b}.bn{k}.{bn}``            ``layer{s}.{b}.conv{k}.bn.{bn}``
+``layer{s}.{b}.downsample.{k}.{bn}``   ``layer{s}.{b}.downsample.{k}.{bn}``
+=====================================  ==========================================
+
+Head (ResNet and SKNet): ``fc.{wb}`` ↔ ``fc.{wb}``. The SKNet blocks' table is in
+:mod:`lucid.models.sknet`.
 """
 
 from __future__ import annotations
@@ -19,6 +52,7 @@ from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._creation import ones
+from ..io.state_dict import KeyMap, KeyRule
 from ..nn import (
     AdaptiveAvgPool2d,
     BatchNorm2d,
@@ -254,6 +288,38 @@ def make_downsample(inplanes: int, outplanes: int, stride: int, avg_down: bool) 
                       BatchNorm2d(outplanes))
 
 
+# ------------------------------------------------------------------------ weight names
+PLAIN_STEM_KEYS = (
+    KeyRule("conv1.weight", "stem.0.conv.weight", "stem convolution"),
+    KeyRule("bn1.{bn}", "stem.0.bn.{bn}", "stem batch norm"),
+)
+DEEP_STEM_KEYS = (
+    KeyRule("conv1.0.weight", "stem.0.conv.weight", "deep stem conv 1"),
+    KeyRule("conv1.1.{bn}", "stem.0.bn.{bn}", "deep stem BN 1"),
+    KeyRule("conv1.3.weight", "stem.1.conv.weight", "deep stem conv 2"),
+    KeyRule("conv1.4.{bn}", "stem.1.bn.{bn}", "deep stem BN 2"),
+    KeyRule("conv1.6.weight", "stem.2.conv.weight", "deep stem conv 3"),
+    KeyRule("bn1.{bn}", "stem.2.bn.{bn}", "deep stem BN 3 (timm keeps it outside conv1)"),
+)
+DOWNSAMPLE_KEYS = (
+    KeyRule("layer{s}.{b}.downsample.{k}.{bn}", "layer{s}.{b}.downsample.{k}.{bn}",
+            "projection shortcut: conv (and pool) then BN, same indices"),
+)
+TORCHVISION_BLOCK_KEYS = (
+    KeyRule("layer{s}.{b}.conv{k}.weight", "layer{s}.{b}.conv{k}.conv.weight",
+            "block conv k"),
+    KeyRule("layer{s}.{b}.bn{k}.{bn}", "layer{s}.{b}.conv{k}.bn.{bn}",
+            "block BN k belongs to conv k"),
+    *DOWNSAMPLE_KEYS,
+)
+HEAD_KEYS = (KeyRule("fc.{wb}", "fc.{wb}", "classifier"),)
+
+
+def stem_keys(stem_type: str | None) -> tuple[KeyRule, ...]:
+    """The stem rows of the table for ``stem_type`` (shared by ResNet and SKNet)."""
+    return DEEP_STEM_KEYS if stem_type == "deep" else PLAIN_STEM_KEYS
+
+
 # ------------------------------------------------------------------------ the network
 def _article(name: str) -> str:
     """``"an"`` before names read with a vowel sound (``SKNetConfig``), else ``"a"``."""
@@ -326,6 +392,11 @@ class ResNet(Module):
                 if hasattr(m, "last_bn"):
                     init.zeros_(m.last_bn().weight)
 
+    def key_map(self) -> KeyMap:
+        """The table between torchvision/timm ResNet weight names and this model's."""
+        return KeyMap("torchvision-resnet",
+                      stem_keys(self.config.stem_type) + TORCHVISION_BLOCK_KEYS + HEAD_KEYS)
+
     def forward_features(self, x: Tensor) -> Tensor:
         """Stem and the four stages: ``(N, num_features, H/32, W/32)``."""
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
@@ -348,4 +419,4 @@ class ResNet(Module):
 
 __all__ = ["RESNET_BLOCKS", "AvgDownPool", "BaseResNetConfig", "BasicBlock", "Bottleneck",
            "ResNet", "ResNetConfig", "bottleneck_width", "conv3x3_bn_relu", "make_downsample",
-           "make_stem"]
+           "make_stem", "stem_keys"]

@@ -4,6 +4,26 @@ In an SK basic block the first 3×3 conv is a :class:`~lucid.nn.SelectiveKernel`
 SK bottleneck the middle (grouped) 3×3 conv is. Both are the ResNet blocks of
 :mod:`lucid.models.resnet` given a Selective Kernel factory as their spatial layer, and
 :class:`SKNet` is the ResNet builder given those blocks.
+
+Weight names of timm
+--------------------
+:meth:`SKNet.key_map` returns the table for timm's ``skresnet*`` / ``skresnext*`` (naming
+``"timm-skresnet"``): the stem and head rows of :mod:`lucid.models.resnet`, and these block
+rows, where timm already groups conv and BN the way lucid does, so the names are equal rule
+by rule:
+
+==================================================  ==========================
+source (timm)                                       lucid
+==================================================  ==========================
+``layer{s}.{b}.conv{k}.conv.weight``                same
+``layer{s}.{b}.conv{k}.bn.{bn}``                    same
+``layer{s}.{b}.conv{k}.paths.{i}.conv.weight``      same
+``layer{s}.{b}.conv{k}.paths.{i}.bn.{bn}``          same
+``layer{s}.{b}.conv{k}.attn.fc_reduce.weight``      same
+``layer{s}.{b}.conv{k}.attn.bn.{bn}``               same
+``layer{s}.{b}.conv{k}.attn.fc_select.weight``      same
+``layer{s}.{b}.downsample.{k}.{bn}``                same
+==================================================  ==========================
 """
 
 from __future__ import annotations
@@ -13,14 +33,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..io.state_dict import KeyMap, KeyRule
 from ..nn import Module, SelectiveKernel
 from .config import check_float, check_int, check_int_tuple
 from .resnet import (
+    DOWNSAMPLE_KEYS,
+    HEAD_KEYS,
     BaseResNetConfig,
     BasicBlock,
     BlockFactory,
     Bottleneck,
     ResNet,
+    stem_keys,
 )
 
 #: keys ``SKNetConfig.block_args`` may hold, forwarded to every Selective Kernel unit
@@ -112,6 +136,24 @@ class SKBottleneck(Bottleneck):
 #: The SKNet's block class for each ``block`` value.
 SK_BLOCKS: Mapping[str, BlockFactory] = {"basic": SKBasicBlock, "bottleneck": SKBottleneck}
 
+TIMM_SK_BLOCK_KEYS = (
+    KeyRule("layer{s}.{b}.conv{k}.conv.weight", "layer{s}.{b}.conv{k}.conv.weight",
+            "plain conv-BN layer of an SK block"),
+    KeyRule("layer{s}.{b}.conv{k}.bn.{bn}", "layer{s}.{b}.conv{k}.bn.{bn}",
+            "its batch norm"),
+    KeyRule("layer{s}.{b}.conv{k}.paths.{i}.conv.weight",
+            "layer{s}.{b}.conv{k}.paths.{i}.conv.weight", "SK branch i conv"),
+    KeyRule("layer{s}.{b}.conv{k}.paths.{i}.bn.{bn}", "layer{s}.{b}.conv{k}.paths.{i}.bn.{bn}",
+            "SK branch i batch norm"),
+    KeyRule("layer{s}.{b}.conv{k}.attn.fc_reduce.weight",
+            "layer{s}.{b}.conv{k}.attn.fc_reduce.weight", "SK attention squeeze (1x1 conv)"),
+    KeyRule("layer{s}.{b}.conv{k}.attn.bn.{bn}", "layer{s}.{b}.conv{k}.attn.bn.{bn}",
+            "SK attention batch norm"),
+    KeyRule("layer{s}.{b}.conv{k}.attn.fc_select.weight",
+            "layer{s}.{b}.conv{k}.attn.fc_select.weight", "SK attention select (1x1 conv)"),
+    *DOWNSAMPLE_KEYS,
+)
+
 
 class SKNet(ResNet):
     """Selective Kernel network built from an :class:`SKNetConfig`: a ResNet of SK blocks."""
@@ -125,6 +167,11 @@ class SKNet(ResNet):
         self.kernel_sizes = config.kernel_sizes
         self.base_width = config.base_width
         self.cardinality = config.cardinality
+
+    def key_map(self) -> KeyMap:
+        """The table between timm's SKNet weight names and this model's."""
+        return KeyMap("timm-skresnet",
+                      stem_keys(self.config.stem_type) + TIMM_SK_BLOCK_KEYS + HEAD_KEYS)
 
 
 __all__ = ["SK_BLOCKS", "SKBasicBlock", "SKBottleneck", "SKNet", "SKNetConfig"]

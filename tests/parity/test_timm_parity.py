@@ -253,7 +253,7 @@ def test_deep_stem_and_avg_down_variants_match_in_eval(ref_name):
 
 def test_hostile_pth_is_refused_by_weights_only(tmp_path):
     """A torch.save file holding an arbitrary object fails to load and never runs it."""
-    from lucid.checkpoint import CheckpointError
+    from lucid.io.checkpoint import CheckpointError
 
     marker = tmp_path / "pwned"
 

@@ -1,8 +1,9 @@
-"""Safe checkpoints: ``.npz`` (loaded with ``allow_pickle=False``) or ``.safetensors``.
+"""lucid checkpoints: ``.npz`` (loaded with ``allow_pickle=False``) or ``.safetensors``.
 
-Files are written atomically (a temporary file in the same folder, fsynced, then renamed
-over the target), so an interrupted save never leaves a truncated checkpoint behind. Loading
-never unpickles anything and validates every entry.
+A checkpoint is a flat mapping of name -> NumPy array plus JSON metadata whose ``format``
+is ``"lucid"``. Files are written atomically (a temporary file in the same folder, fsynced,
+then renamed over the target), so an interrupted save never leaves a truncated checkpoint
+behind. Loading never unpickles anything and validates every entry.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._tensor import Tensor
+from .._tensor import Tensor
 
 FORMAT_NAME = "lucid"
 FORMAT_VERSION = 1
