@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 import lucid.models as models
+from lucid import _plugins
 from lucid.models import registry
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +25,7 @@ def restore_model_registry():
     registry._plugins_loaded = loaded
     registry._plugin_failures.clear()
     registry._plugin_failures.update(failures)
+    _plugins.refresh(registry.ENTRY_POINT_GROUP)  # forget the test's temporary distributions
 
 
 def make_distribution(root: Path, dist: str, modules: dict[str, str], entry_points: str) -> None:
@@ -159,3 +163,55 @@ def test_plugin_errors_can_be_raised_for_plugin_authors(tmp_path, monkeypatch):
     models.refresh_plugins()
     with pytest.raises(ImportError, match="no deps"):
         models.list_models()
+
+
+def test_a_plugin_calling_sys_exit_is_recorded_and_the_process_continues(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "exiting_models", {"exiting_models_mod": """
+        import sys
+
+        import lucid.models as models
+
+        @models.register_model
+        def registered_before_exit(**kw):
+            return None
+
+        sys.exit(3)
+    """}, "[lucid.models]\nexiting = exiting_models_mod\n")
+    make_distribution(tmp_path, "exiting_factories", {"exiting_factories_mod": """
+        import sys
+
+        def factories():
+            sys.exit("no factories today")
+    """}, "[lucid.models]\nfactories = exiting_factories_mod:factories\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("LUCID_RAISE_PLUGIN_ERRORS", raising=False)
+    for mod in ("exiting_models_mod", "exiting_factories_mod"):
+        monkeypatch.delitem(sys.modules, mod, raising=False)
+    models.refresh_plugins()
+
+    assert models.is_model("sk_resnet_50")  # this line runs: the process did not exit
+    assert not models.is_model("registered_before_exit")  # rolled back like any failure
+    failures = models.plugin_failures()
+    exiting = [r for k, r in failures.items() if "exiting_models" in k]
+    assert exiting == ["SystemExit(3) raised while importing the plugin"]
+    factories = [r for k, r in failures.items() if "exiting_factories" in k]
+    assert len(factories) == 1 and "SystemExit('no factories today')" in factories[0]
+
+
+def test_failures_name_the_entry_point_and_distribution(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "named_dist", {"named_mod": "raise ValueError('bad value')\n"},
+                      "[lucid.models]\nnamed = named_mod\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("LUCID_RAISE_PLUGIN_ERRORS", raising=False)
+    monkeypatch.delitem(sys.modules, "named_mod", raising=False)
+    models.refresh_plugins()
+    failures = models.plugin_failures()
+    assert failures["named (named_mod, distribution 'named_dist')"] == "ValueError: bad value"
+
+
+def test_the_registry_parses_no_entry_points_itself():
+    """Entry points are listed, imported and isolated by lucid._plugins only."""
+    source = (ROOT / "lucid" / "models" / "registry.py").read_text()
+    for needle in ("importlib", "metadata", "LUCID_RAISE_PLUGIN_ERRORS", "os.environ",
+                   "convert"):
+        assert needle not in source, needle

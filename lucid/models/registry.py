@@ -1,11 +1,12 @@
 """The model registry: presets register by name; third-party packages add models via entry points.
 
 Core presets register when :mod:`lucid.models` is imported. Plugins declare entry points in
-the ``lucid.models`` group; they are loaded lazily, on the first registry lookup. An entry
-point's value is either a module (importing it runs its ``@register_model`` decorators) or
-a callable taking no arguments that returns an iterable of factory functions to register.
-A plugin that fails to load, or registers a name that is already taken, is recorded in
-:func:`plugin_failures` and leaves every other model usable.
+the ``lucid.models`` group; they are loaded lazily, on the first registry lookup, through
+lucid's one plugin loader (:mod:`lucid._plugins`). An entry point's value is either a module
+(importing it runs its ``@register_model`` decorators) or a callable taking no arguments that
+returns an iterable of factory functions to register. A plugin that fails to load — whatever
+it raises, ``SystemExit`` included — or registers a name that is already taken, registers
+nothing, is recorded in :func:`plugin_failures` and leaves every other model usable.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import threading
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
+from .._plugins import PluginEntry, PluginLoadError, describe, entry_points, raise_errors
+from .._plugins import load as load_plugin
+from .._plugins import refresh as forget_entry_points
 from ..io.weights import load_weights
 
 ENTRY_POINT_GROUP = "lucid.models"
@@ -92,34 +95,49 @@ def unregister_model(name: str) -> None:
         _models.pop(normalize_name(name), None)
 
 
+def _register_plugin(entry: PluginEntry) -> None:
+    """Import one entry point and register what it provides (may raise anything)."""
+    obj = load_plugin(entry)
+    if callable(obj) and not isinstance(obj, types.ModuleType):
+        produced = obj()
+        if produced is not None:
+            for factory in _iter_factories(produced, entry.value):
+                register_model(factory)
+
+
 def _load_plugins() -> None:
-    """Load the ``lucid.models`` entry points once, isolating failures."""
+    """Load the ``lucid.models`` entry points once; a failing plugin registers nothing."""
     global _plugins_loaded, _current_source
     with _lock:
         if _plugins_loaded:
             return
         _plugins_loaded = True
-        raise_errors = os.environ.get("LUCID_RAISE_PLUGIN_ERRORS", "") in {"1", "true", "yes"}
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = getattr(getattr(ep, "dist", None), "name", None) or ep.value
-            label = f"{ep.name} ({ep.value}, distribution {dist!r})"
+        for entry in entry_points(ENTRY_POINT_GROUP):
             before = dict(_models)
-            _current_source = f"plugin {dist!r}"
+            _current_source = f"plugin {entry.distribution or entry.value!r}"
             try:
-                obj = ep.load()
-                if callable(obj) and not isinstance(obj, types.ModuleType):
-                    produced = obj()
-                    if produced is not None:
-                        for factory in _iter_factories(produced, ep.value):
-                            register_model(factory)
-            except Exception as exc:
-                _models.clear()
-                _models.update(before)  # a half-loaded plugin registers nothing
-                _plugin_failures[label] = f"{type(exc).__name__}: {exc}"
-                if raise_errors:
+                _register_plugin(entry)
+            except PluginLoadError as exc:  # its import failed (isolated by the loader)
+                _restore(before)
+                _plugin_failures[entry.label] = exc.reason
+            except (Exception, SystemExit) as exc:
+                # its factory callable failed, or its import did under raise_errors() (then
+                # the loader re-raises the plugin's own exception, and so do we)
+                _restore(before)
+                _plugin_failures[entry.label] = describe(exc)
+                if raise_errors():
                     raise
+            except BaseException:  # KeyboardInterrupt: undo, then stop
+                _restore(before)
+                raise
             finally:
                 _current_source = "lucid"
+
+
+def _restore(models: dict[str, ModelEntry]) -> None:
+    """Put the registry back as it was before a plugin started registering."""
+    _models.clear()
+    _models.update(models)
 
 
 def _iter_factories(produced: Any, value: str) -> Iterable[Callable[..., Any]]:
@@ -139,6 +157,7 @@ def refresh_plugins() -> None:
     with _lock:
         _plugins_loaded = False
         _plugin_failures.clear()
+        forget_entry_points(ENTRY_POINT_GROUP)
 
 
 def plugin_failures() -> dict[str, str]:

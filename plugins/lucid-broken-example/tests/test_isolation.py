@@ -89,13 +89,26 @@ def test_a_plugin_calling_sys_exit_does_not_end_the_process():
 def test_model_registry_keeps_good_plugins_and_rolls_back_broken_ones():
     failures = lucid.models.plugin_failures()
     broken = {label: reason for label, reason in failures.items() if BROKEN in label}
-    assert len(broken) == 2, failures
+    assert len(broken) == 3, failures
     assert any("RuntimeError" in r for r in broken.values())
     assert any("DuplicateModelError" in r and "sk_resnet_50" in r for r in broken.values())
+    assert any(r.startswith("SystemExit(") for r in broken.values())
     assert lucid.models.is_model("sk_resnet_50d")  # the good plugin still loads
     assert lucid.models.model_entry("sk_resnet_50").source == "lucid"  # no silent override
     assert not lucid.models.is_model("broken_example_net")  # half-loaded plugin rolled back
+    assert not lucid.models.is_model("exiting_example_net")  # so is the one that exited
     assert "broken_example" not in lucid.models.list_families()
+
+
+def test_a_model_plugin_calling_sys_exit_does_not_end_the_process():
+    done = _python("import lucid.models\n"
+                   "reasons = lucid.models.plugin_failures().values()\n"
+                   "print([r for r in reasons if r.startswith('SystemExit(')])\n"
+                   "print(lucid.models.get('sk_resnet_mini', num_classes=2).fc.weight.shape)\n")
+    assert done.returncode == 0, done.stderr
+    exited, shape = done.stdout.strip().splitlines()
+    assert "calls sys.exit() on import on purpose" in exited
+    assert shape == "(2, 128)"
 
 
 def test_raise_plugin_errors_reraises_for_plugin_authors():
