@@ -31,6 +31,9 @@ from ._creation import (
     zeros_like,
 )
 from ._dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
+from ._tensor import Tensor
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import get_backend, set_backend, use_backend
 from .ops import (
     abs,
     argmax,
@@ -67,9 +70,6 @@ from .ops import (
     var,
     where,
 )
-from ._tensor import Tensor
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backends import get_backend, set_backend, use_backend
 
 __version__ = "0.1.0"
 

@@ -25,8 +25,9 @@ from lucid.cli import main
 from lucid.convert import convert_state_dict, to_source_state_dict
 from lucid.io import checkpoint
 from lucid.io.checkpoint import CheckpointError
-from lucid.io.state_dict import ConversionError, KeyMap, KeyRule, key_map_for
+from lucid.io.state_dict import ConversionError, key_map_for
 from lucid.io.weights import load_weights, read_weights_file, sniff_format
+from lucid.models import KeyMap, KeyRule
 
 KEYS_DIR = Path(__file__).parent / "data" / "state_dict_keys"
 IO_DIR = Path(__file__).resolve().parents[1] / "lucid" / "io"
@@ -167,7 +168,8 @@ def test_a_key_map_must_be_a_key_map():
         def key_map(self):
             return {"conv1.weight": "stem.0.conv.weight"}
 
-    with pytest.raises(TypeError, match=r"Pretender.key_map\(\) must return a .*KeyMap, got dict"):
+    with pytest.raises(TypeError,
+                       match=r"Pretender.key_map\(\) must return a mapping table.*got dict"):
         key_map_for(Pretender())
 
 

@@ -11,29 +11,21 @@ autograd, ``nn`` and model code never touch a file or NumPy by name.
 * :mod:`lucid.io.weights` — weights files of any supported kind (safetensors, ``.npz``,
   ``torch.save`` through PyTorch's restricted ``weights_only`` loader only), recognised by
   content, and :func:`load_weights` to load one into a model.
-* :mod:`lucid.io.state_dict` — mapping tables between another library's names and lucid's
-  (:class:`KeyRule`, :class:`KeyMap`) and conversion checked tensor by tensor against a
-  model. A model provides its own table through a ``key_map()`` method; this package never
-  imports a model, ``lucid.nn`` or :mod:`lucid.convert` (the tool built on top of it).
+* :mod:`lucid.io.state_dict` — conversion between another library's names and lucid's,
+  checked tensor by tensor against a model. A model provides its own mapping table through
+  a ``key_map()`` method (:mod:`lucid.models.keymap`); this package never imports a model,
+  ``lucid.nn`` or :mod:`lucid.convert` (the tool built on top of it).
 """
 
 from __future__ import annotations
 
 from . import checkpoint, state_dict, weights
 from .checkpoint import CheckpointError
-from .state_dict import (
-    PLACEHOLDERS,
-    ConversionError,
-    ConversionReport,
-    KeyMap,
-    KeyRule,
-    convert_with_report,
-    key_map_for,
-)
+from .state_dict import ConversionError, ConversionReport, convert_with_report, key_map_for
 from .weights import WeightsFile, load_weights, read_weights_file, sniff_format
 
 __all__ = [
-    "PLACEHOLDERS", "CheckpointError", "ConversionError", "ConversionReport", "KeyMap", "KeyRule",
-    "WeightsFile", "checkpoint", "convert_with_report", "key_map_for", "load_weights",
-    "read_weights_file", "sniff_format", "state_dict", "weights",
+    "CheckpointError", "ConversionError", "ConversionReport", "WeightsFile", "checkpoint",
+    "convert_with_report", "key_map_for", "load_weights", "read_weights_file", "sniff_format",
+    "state_dict", "weights",
 ]

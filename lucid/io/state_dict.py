@@ -1,16 +1,9 @@
-"""State dicts between namings: mapping tables, and conversion checked against a model.
+"""State dicts between namings: conversion checked tensor by tensor against a model.
 
-A **mapping table** (:class:`KeyMap`) is a list of :class:`KeyRule` rows, each pairing a
-source-name template with a lucid-name template. ``{s}`` is a stage (1–4), ``{b}``, ``{k}``
-and ``{i}`` are indices, ``{bn}`` is one of ``weight``, ``bias``, ``running_mean``,
-``running_var``, ``num_batches_tracked`` and ``{wb}`` is ``weight`` or ``bias``
-(:data:`PLACEHOLDERS`). A key must match exactly one rule, in either direction; nothing is
-matched by position.
-
-The tables themselves live beside the model families they describe: a model provides its
-table through a ``key_map()`` method returning a :class:`KeyMap` (see
-:mod:`lucid.models.resnet` and :mod:`lucid.models.sknet`). This module finds it only through
-that method, so it never imports a model.
+The mapping tables live beside the model families they describe (built with
+:mod:`lucid.models.keymap`); a model hands its table out through a ``key_map()`` method, an
+object with ``naming``, ``to_lucid(key)`` and ``to_source(key)``. This module uses it only
+through that method, so it never imports a model.
 
 :func:`convert_with_report` maps a source state dict onto a built model: common wrappers are
 unwrapped first (a ``{"state_dict": ...}``, ``{"model": ...}`` or ``{"model_state_dict": ...}``
@@ -23,22 +16,12 @@ missing, unexpected or mis-shaped tensor is a :class:`ConversionError` that name
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-#: what each placeholder of a rule template may stand for
-PLACEHOLDERS: dict[str, str] = {
-    "s": r"[1-4]",
-    "b": r"\d+",
-    "k": r"\d+",
-    "i": r"\d+",
-    "bn": r"weight|bias|running_mean|running_var|num_batches_tracked",
-    "wb": r"weight|bias",
-}
 #: wrapper keys holding the real state dict, tried in this order
 WRAPPER_KEYS = ("state_dict", "model", "model_state_dict")
 #: prefixes stripped when every key carries them (DataParallel, torch.compile)
@@ -54,77 +37,18 @@ class ConversionError(ValueError):
 
 
 # ---------------------------------------------------------------------- mapping tables
-@dataclass(frozen=True)
-class KeyRule:
-    """One row of a mapping table: a source-name template and its lucid-name template."""
-
-    source: str
-    lucid: str
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        names_src = re.findall(r"\{(\w+)\}", self.source)
-        names_dst = re.findall(r"\{(\w+)\}", self.lucid)
-        if sorted(names_src) != sorted(names_dst) or len(set(names_src)) != len(names_src):
-            raise ValueError(f"KeyRule {self.source!r} -> {self.lucid!r}: both templates need "
-                             "the same placeholders, each used once")
-        unknown = set(names_src) - set(PLACEHOLDERS)
-        if unknown:
-            raise ValueError(f"KeyRule {self.source!r}: unknown placeholders {sorted(unknown)}; "
-                             f"allowed: {sorted(PLACEHOLDERS)}")
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    """A regex that fully matches ``template`` with each ``{name}`` captured."""
-    parts = re.split(r"(\{\w+\})", template)
-    regex = "".join(f"(?P<{p[1:-1]}>{PLACEHOLDERS[p[1:-1]]})" if p.startswith("{")
-                    else re.escape(p) for p in parts)
-    return re.compile(regex)
-
-
-class KeyMap:
-    """A mapping table between one source naming and lucid's, usable in both directions."""
-
-    def __init__(self, naming: str, rules: Sequence[KeyRule]) -> None:
-        self.naming = naming
-        self.rules = tuple(rules)
-        self._to_lucid = [(_compile(r.source), r.lucid, r) for r in self.rules]
-        self._to_source = [(_compile(r.lucid), r.source, r) for r in self.rules]
-
-    @staticmethod
-    def _apply(key: str, table: list[tuple[re.Pattern[str], str, KeyRule]],
-               direction: str) -> str | None:
-        hits = [(m, out) for pattern, out, _ in table if (m := pattern.fullmatch(key))]
-        if not hits:
-            return None
-        if len(hits) > 1:  # a table bug, never a user error: refuse rather than pick one
-            raise RuntimeError(f"mapping table is ambiguous for {direction} key {key!r}")
-        match, template = hits[0]
-        return template.format(**match.groupdict())
-
-    def to_lucid(self, key: str) -> str | None:
-        """The lucid name of source key ``key``, or None when no rule matches it."""
-        return self._apply(key, self._to_lucid, "source")
-
-    def to_source(self, key: str) -> str | None:
-        """The source name of lucid key ``key``, or None when no rule matches it."""
-        return self._apply(key, self._to_source, "lucid")
-
-    def __repr__(self) -> str:
-        return f"KeyMap({self.naming!r}, {len(self.rules)} rules)"
-
-
-def key_map_for(model: Any) -> KeyMap:
+def key_map_for(model: Any) -> Any:
     """The mapping table a model provides through its ``key_map()`` method."""
     method = getattr(model, "key_map", None)
     if not callable(method):
         raise TypeError(f"weights conversion needs a model with a key_map() method returning "
-                        f"its mapping table (a lucid.io.state_dict.KeyMap); "
+                        f"its mapping table (a lucid.models.KeyMap); "
                         f"{type(model).__name__} has none")
     keymap = method()
-    if not isinstance(keymap, KeyMap):
-        raise TypeError(f"{type(model).__name__}.key_map() must return a "
-                        f"lucid.io.state_dict.KeyMap, got {type(keymap).__name__}")
+    if not all(hasattr(keymap, a) for a in ("naming", "to_lucid", "to_source")):
+        raise TypeError(f"{type(model).__name__}.key_map() must return a mapping table with "
+                        f"naming, to_lucid() and to_source() (a lucid.models.KeyMap), got "
+                        f"{type(keymap).__name__}")
     return keymap
 
 
@@ -175,7 +99,7 @@ def as_numpy(key: str, value: Any) -> np.ndarray:
     return arr
 
 
-def _in_lucid_naming(keys: Any, targets: Mapping[str, Any], keymap: KeyMap) -> bool:
+def _in_lucid_naming(keys: Any, targets: Mapping[str, Any], keymap: Any) -> bool:
     """True when some key is one of the model's own names that no source rule produces.
 
     Such a key cannot come from the source naming (for the ResNet family: the stem, which
@@ -298,6 +222,6 @@ def convert_with_report(src: Mapping[str, Any], model: Any, label: str | None = 
     return out, report
 
 
-__all__ = ["OPTIONAL_DEFAULTS", "PLACEHOLDERS", "STRIPPED_PREFIXES", "WRAPPER_KEYS",
-           "ConversionError", "ConversionReport", "KeyMap", "KeyRule", "as_numpy",
+__all__ = ["OPTIONAL_DEFAULTS", "STRIPPED_PREFIXES", "WRAPPER_KEYS",
+           "ConversionError", "ConversionReport", "as_numpy",
            "convert_with_report", "key_map_for", "strip_prefixes", "unwrap_state_dict"]

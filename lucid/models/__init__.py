@@ -8,6 +8,7 @@ provides the table that maps published weights onto it through ``model.key_map()
 """
 
 from . import presets as _presets  # noqa: F401  (registers the built-in presets)
+from .keymap import PLACEHOLDERS, KeyMap, KeyRule
 from .presets import PRESET_OVERRIDABLE, build_from_preset
 from .registry import (
     DuplicateModelError,
@@ -28,6 +29,7 @@ from .resnet import BaseResNetConfig, BasicBlock, Bottleneck, ResNet, ResNetConf
 from .sknet import SKBasicBlock, SKBottleneck, SKNet, SKNetConfig
 
 __all__ = [
+    "PLACEHOLDERS", "KeyMap", "KeyRule",
     "PRESET_OVERRIDABLE", "BaseResNetConfig", "BasicBlock", "Bottleneck", "DuplicateModelError",
     "ModelEntry", "ResNet", "ResNetConfig", "SKBasicBlock", "SKBottleneck", "SKNet",
     "SKNetConfig", "UnknownModelError", "build_from_preset", "create_model", "get", "is_model",

@@ -23,7 +23,6 @@ from typing import Any
 from .._plugins import PluginEntry, PluginLoadError, describe, entry_points, raise_errors
 from .._plugins import load as load_plugin
 from .._plugins import refresh as forget_entry_points
-from ..io.weights import load_weights
 
 ENTRY_POINT_GROUP = "lucid.models"
 
@@ -220,6 +219,10 @@ def get(name: str, weights: str | os.PathLike[str] | None = None, **overrides: A
     """
     model = model_entry(name).factory(**overrides)
     if weights is not None:
+        # host I/O (NumPy) is imported only when weights are asked for: importing
+        # lucid.models stays NumPy-free (io is a lower layer, so this import goes downward)
+        from ..io.weights import load_weights
+
         load_weights(model, weights, model_name=normalize_name(name))
     return model
 

@@ -52,7 +52,6 @@ from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._creation import ones
-from ..io.state_dict import KeyMap, KeyRule
 from ..nn import (
     AdaptiveAvgPool2d,
     BatchNorm2d,
@@ -75,6 +74,7 @@ from .config import (
     check_int_tuple,
     check_mapping,
 )
+from .keymap import KeyMap, KeyRule
 
 if TYPE_CHECKING:
     from .. import Tensor

@@ -33,9 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..io.state_dict import KeyMap, KeyRule
 from ..nn import Module, SelectiveKernel
 from .config import check_float, check_int, check_int_tuple
+from .keymap import KeyMap, KeyRule
 from .resnet import (
     DOWNSAMPLE_KEYS,
     HEAD_KEYS,
