@@ -4,11 +4,12 @@ The pieces live where they belong; this module joins them with the model registr
 
 * reading weights files safely (safetensors, ``.npz``, ``torch.save`` through PyTorch's
   ``weights_only`` loader only; never plain pickle): :mod:`lucid.io.weights`;
-* the mapping machinery (rules, placeholders, the checks that name every missing,
-  unexpected or mis-shaped tensor): :mod:`lucid.io.state_dict`;
-* the mapping tables, beside the model families they describe, each returned by the
-  model's ``key_map()``: the stems, torchvision/timm ResNet blocks and the head in
-  :mod:`lucid.models.resnet`, timm's SKNet blocks in :mod:`lucid.models.sknet`;
+* conversion checked against a model (the checks that name every missing, unexpected or
+  mis-shaped tensor): :mod:`lucid.io.state_dict`;
+* the mapping tables (rules and placeholders: :mod:`lucid.models.keymap`), beside the model
+  families they describe, each returned by the model's ``key_map()``: the stems,
+  torchvision/timm ResNet blocks and the head in :mod:`lucid.models.resnet`, timm's SKNet
+  blocks in :mod:`lucid.models.sknet`;
 * lucid checkpoints (atomic writes): :mod:`lucid.io.checkpoint`.
 
 Here: :func:`convert_state_dict` (a model given by registered name or built),

@@ -12,7 +12,7 @@ by an explicit table: ``stem``, ``layer1`` .. ``layer4`` (blocks with ``conv1``/
 Weight names of torchvision and timm
 ------------------------------------
 :meth:`ResNet.key_map` returns the table (machinery and placeholders:
-:mod:`lucid.io.state_dict`; ``{bn}`` is a batch-norm tensor, ``{wb}`` weight or bias).
+:mod:`lucid.models.keymap`; ``{bn}`` is a batch-norm tensor, ``{wb}`` weight or bias).
 
 Stem (ResNet and SKNet), for ``stem_type=None`` and ``"small"``:
 
