@@ -11,7 +11,7 @@ from ..backends.geometry import same_padding
 from . import functional as F
 from . import init
 from .activation import ReLU
-from .functional import _pair
+from .functional._args import pair
 from .linear import Identity
 from .module import Module, Parameter
 from .normalization import BatchNorm2d
@@ -24,10 +24,10 @@ def _positive_int(value: Any, name: str, owner: str) -> int:
 
 
 def _positive_pair(value: Any, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
-    pair = _pair(value, name)
-    if any(v < minimum for v in pair):
+    values = pair(value, name)
+    if any(v < minimum for v in values):
         raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
-    return pair
+    return values
 
 
 class Conv2d(Module):

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._tensor import Tensor
 from . import functional as F
-from .functional import _pair
+from .functional._args import pair
 from .module import Module
 
 
@@ -15,9 +15,9 @@ class _Pool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride")
+        self.padding = pair(padding, "padding")
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -44,7 +44,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
-        self.output_size = _pair(output_size, "output_size")
+        self.output_size = pair(output_size, "output_size")
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool ``x`` of shape ``(N, C, H, W)`` to ``(N, C, *output_size)``."""

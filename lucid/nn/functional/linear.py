@@ -1,0 +1,32 @@
+"""Affine maps and dropout."""
+
+from __future__ import annotations
+
+from ..._tensor import Tensor
+from ...ops import add, matmul, mul, permute
+from ._args import check_dtypes
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``."""
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
+                         f"{weight.shape}; expected a 2-D weight (out_features, in_features) "
+                         f"and an input whose last axis has in_features entries")
+    check_dtypes("linear", x, weight)
+    y = matmul(x, permute(weight, (1, 0)))
+    return y if bias is None else add(y, bias)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero elements with probability ``p`` and rescale the rest by ``1/(1-p)`` (training only)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    b = x.backend
+    if p == 1.0:
+        return mul(x, 0.0)
+    keep = b.less(b.random_uniform(x.shape, 0.0, 1.0, x.dtype), 1.0 - p)
+    mask = b.multiply(b.astype(keep, x.dtype), 1.0 / (1.0 - p))
+    return mul(x, mask)
