@@ -136,12 +136,14 @@ def _split_operands(args: tuple[Any, ...]) -> tuple[tuple[int, ...], list[Any]] 
     if num_threads() < 2:
         return None
     shapes = []
+    bound = 1  # the result has at most the product of the operands' sizes
     for a in args:
         if isinstance(a, np.ndarray):
             shapes.append(a.shape)
+            bound *= a.size
         elif not isinstance(a, (int, float, bool, np.generic)):
             return None
-    if not shapes:
+    if not shapes or bound < MIN_ELEMENTS:  # small: no need to work out the shape
         return None
     try:
         shape = np.broadcast_shapes(*shapes)

@@ -64,10 +64,11 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         """Run the operation on ``args`` and return a Tensor, recording it for backward."""
         tensor_class = _tensor_class
-        arrays = list(args)
         backend = None
+        arrays = []
+        needs = []
         requires_grad = False
-        for i, a in enumerate(args):
+        for a in args:
             if isinstance(a, tensor_class):
                 if backend is None:
                     backend = a.backend
@@ -76,17 +77,17 @@ class Function:
                         f"{cls.__name__}: tensors are on different backends "
                         f"({backend.name!r} and {a.backend.name!r}); move one with "
                         f".to({backend.name!r}) first")
-                arrays[i] = a.data
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
                 requires_grad = requires_grad or a.requires_grad
+            else:
+                arrays.append(a)
+                needs.append(False)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply() needs at least one lucid.Tensor argument, "
                             f"got {', '.join(type(a).__name__ for a in args) or 'none'}")
         record = requires_grad and is_grad_enabled()
-        if record:
-            needs = tuple(isinstance(a, tensor_class) and a.requires_grad for a in args)
-        else:
-            needs = (False,) * len(args)
-        ctx = Node(cls, backend, needs)
+        ctx = Node(cls, backend, tuple(needs) if record else (False,) * len(args))
         out = cls.forward(ctx, *arrays)
         if not record:  # (forward may have moved its output: see Node.backend)
             return tensor_class._wrap(out, ctx.backend)
