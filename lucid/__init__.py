@@ -32,7 +32,14 @@ from ._creation import (
 )
 from ._dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
 from ._tensor import Tensor
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backends import get_backend, set_backend, use_backend
 from .ops import (
     abs,
@@ -86,8 +93,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DType", "Tensor", "abs", "arange", "argmax", "argmin", "backends", "bool_", "broadcast_to",
     "cat", "clamp", "clip", "concatenate", "enable_grad", "exp", "flatten", "float16",
-    "float32", "float64", "from_numpy", "full", "full_like", "get_backend", "int32", "int64",
-    "is_grad_enabled", "linspace", "log", "log_softmax", "manual_seed", "matmul", "max",
+    "float32", "float64", "from_numpy", "full", "full_like", "get_backend", "inference_mode",
+    "int32", "int64", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "log",
+    "log_softmax", "manual_seed", "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "pad", "permute",
     "pow", "rand", "rand_like", "randint", "randn", "randn_like", "relu", "reshape",
     "set_backend", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum",

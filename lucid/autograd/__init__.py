@@ -7,8 +7,16 @@
 
 from .engine import Node, backward
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = ["Function", "GradcheckError", "Node", "backward", "enable_grad", "gradcheck",
-           "is_grad_enabled", "no_grad", "set_grad_enabled"]
+           "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
+           "set_grad_enabled"]

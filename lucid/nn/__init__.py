@@ -1,6 +1,6 @@
 """Neural-network building blocks: ``Module``, layers, containers, initialisers, losses."""
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvBNReLU2d
@@ -16,5 +16,5 @@ __all__ = [
     "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss",
     "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "SelectiveKernel",
     "SelectiveKernelAttention", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
-    "functional", "init",
+    "functional", "init", "utils",
 ]
