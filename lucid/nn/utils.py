@@ -74,9 +74,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     dtype = grads[0].dtype
     norms = [b.astype(_vector_norm(b, g.data, norm_type), dtype) for g in grads]
     total = _vector_norm(b, b.stack(norms, 0), norm_type)
-    if error_if_nonfinite and not bool(b.item(b.isfinite(total))):
+    if error_if_nonfinite and not math.isfinite(value := float(b.item(total))):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           f"gradients is {b.item(total)}, so they cannot be clipped; pass "
+                           f"gradients is {value}, so they cannot be clipped; pass "
                            "error_if_nonfinite=False to clip anyway")
     coef = b.minimum(b.divide(float(max_norm), b.add(total, 1e-6)), 1.0)
     for p, g in zip(params, grads, strict=True):
