@@ -8,11 +8,13 @@ the tensor shows of its values (``item``, ``tolist``, ``repr``) goes through its
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _dtype
 from .autograd.engine import backward as _run_backward
 from .autograd.function import register_tensor_class
+from .autograd.hooks import RemovableHandle, add_hook
 from .backends import DEFAULT_BACKEND, Backend, MixedBackendError, get_backend
 from .backends.registry import current_backend
 
@@ -24,7 +26,7 @@ class Tensor:
     """An n-dimensional array on one backend, optionally recording operations for autograd."""
 
     __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
-                 "__weakref__")
+                 "_grad_hooks", "__weakref__")
     __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
 
     data: Any
@@ -182,6 +184,37 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor during backward."""
         self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is complete; returns a handle.
+
+        As in PyTorch, the hook runs before the gradient is accumulated into ``.grad`` (a
+        leaf) or passed on to ``grad_fn`` (a non-leaf), and may return a tensor of the same
+        shape to use instead; hooks run in registration order.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook(hook): hook must be callable, got "
+                            f"{type(hook).__name__}")
+        hooks: dict[int, Any] | None = getattr(self, "_grad_hooks", None)
+        if hooks is None:
+            hooks = {}
+            self._grad_hooks = hooks
+        b = self.backend
+
+        def on_grad(g: Any) -> Any:
+            out = hook(Tensor._wrap(g, b))
+            if out is None:
+                return None
+            if not isinstance(out, Tensor) or out.backend is not b:
+                raise TypeError(f"tensor hook {on_grad.__name__!r} must return None or a "
+                                f"lucid.Tensor on backend {b.name!r}, got {out!r}")
+            return out.data
+
+        on_grad.__name__ = getattr(hook, "__name__", type(hook).__name__)
+        return add_hook(hooks, on_grad)
 
     def detach(self) -> Tensor:
         """Return a tensor sharing the data but cut from the graph."""

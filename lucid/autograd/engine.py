@@ -117,6 +117,10 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        hooks = getattr(t, "_grad_hooks", None)
+        if hooks:  # Tensor.register_hook: the complete gradient, before it is used
+            g = _run_grad_hooks(t, hooks, g)
+            fresh.discard(id(t))
         node = t.grad_fn
         if node is None or t._retains_grad:
             t._accumulate_grad(g, owned=id(t) in fresh)
@@ -134,3 +138,22 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
                 fresh.add(key)
             else:
                 grads[key] = gp
+
+
+def _run_grad_hooks(t: Any, hooks: dict[int, Any], g: Any) -> Any:
+    """Pass ``g`` through ``t``'s gradient hooks in order; each may return a replacement.
+
+    The hooks stored by ``Tensor.register_hook`` take and return native arrays (None: keep);
+    a replacement must keep the gradient's shape, as in PyTorch.
+    """
+    b = t.backend
+    for hook in list(hooks.values()):
+        new = hook(g)
+        if new is None:
+            continue
+        if tuple(b.shape(new)) != tuple(b.shape(g)):
+            raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} changed the gradient's "
+                               f"shape from {tuple(b.shape(g))} to {tuple(b.shape(new))}; a "
+                               f"tensor hook must return a gradient of the same shape or None")
+        g = new
+    return g

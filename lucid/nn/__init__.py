@@ -4,6 +4,11 @@ from . import functional, init, utils
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvBNReLU2d
+from .hooks import (
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+)
 from .linear import Dropout, Flatten, Identity, Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, StateDictError
@@ -16,5 +21,6 @@ __all__ = [
     "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss",
     "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "SelectiveKernel",
     "SelectiveKernelAttention", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
-    "functional", "init", "utils",
+    "functional", "init", "register_module_forward_hook", "register_module_forward_pre_hook",
+    "register_module_full_backward_hook", "utils",
 ]

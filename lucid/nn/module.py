@@ -15,7 +15,10 @@ from typing import Any
 
 from .. import _dtype
 from .._tensor import Tensor, _is_dtype_like
+from ..autograd.hooks import RemovableHandle
+from ..autograd.hooks import add_hook as _add_hook
 from ..backends import Backend, get_backend
+from . import hooks as _hooks
 
 
 class Parameter(Tensor):
@@ -112,6 +115,7 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
+        _hooks.init_hook_dicts(d)
 
     # ------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -119,7 +123,60 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self.__dict__
+        if (d.get("_forward_hooks") or d.get("_forward_pre_hooks") or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks") or _hooks.any_global_hooks()):
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args)`` before ``forward``; a non-None result replaces ``args``.
+
+        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs)`` and returns None
+        or ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered.
+        """
+        d = _hooks.init_hook_dicts(self.__dict__)
+        handle = _add_hook(d["_forward_pre_hooks"], hook, prepend,
+                           d["_forward_pre_hooks_with_kwargs"])
+        if with_kwargs:
+            d["_forward_pre_hooks_with_kwargs"][handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False,
+                              ) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after ``forward``; a non-None result replaces
+        the output. ``with_kwargs``: ``hook(module, args, kwargs, output)``; ``always_call``:
+        also run (with output None) when ``forward`` raises.
+        """
+        d = _hooks.init_hook_dicts(self.__dict__)
+        handle = _add_hook(d["_forward_hooks"], hook, prepend, d["_forward_hooks_with_kwargs"],
+                           d["_forward_hooks_always_called"])
+        if with_kwargs:
+            d["_forward_hooks_with_kwargs"][handle.id] = True
+        if always_call:
+            d["_forward_hooks_always_called"][handle.id] = True
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], *,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(module, grad_output)`` when the output's gradient is known; a non-None
+        result (a tuple like ``grad_output``) replaces it."""
+        d = _hooks.init_hook_dicts(self.__dict__)
+        return _add_hook(d["_backward_pre_hooks"], hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], *,
+                                    prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(module, grad_input, grad_output)`` once the gradients with respect to
+        the module's positional inputs are known; a non-None result replaces ``grad_input``.
+
+        ``grad_input`` has one entry per positional argument (None for non-tensors and
+        tensors that need no gradient), ``grad_output`` one per output, as in PyTorch.
+        """
+        d = _hooks.init_hook_dicts(self.__dict__)
+        return _add_hook(d["_backward_hooks"], hook, prepend)
 
     # -------------------------------------------------------- registration
     def _require_init(self, what: str) -> None:
