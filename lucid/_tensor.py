@@ -518,6 +518,95 @@ class Tensor:
         """Log-softmax along ``axis``."""
         return _ops.log_softmax(self, axis)
 
+    # ------------------------------------------------ math (lucid.ops trig/special/rounding)
+    def sin(self):
+        """Element-wise sine."""
+        return _ops.sin(self)
+
+    def cos(self):
+        """Element-wise cosine."""
+        return _ops.cos(self)
+
+    def tan(self):
+        """Element-wise tangent."""
+        return _ops.tan(self)
+
+    def asin(self):
+        """Element-wise inverse sine."""
+        return _ops.asin(self)
+
+    def acos(self):
+        """Element-wise inverse cosine."""
+        return _ops.acos(self)
+
+    def atan(self):
+        """Element-wise inverse tangent."""
+        return _ops.atan(self)
+
+    def sinh(self):
+        """Element-wise hyperbolic sine."""
+        return _ops.sinh(self)
+
+    def cosh(self):
+        """Element-wise hyperbolic cosine."""
+        return _ops.cosh(self)
+
+    def asinh(self):
+        """Element-wise inverse hyperbolic sine."""
+        return _ops.asinh(self)
+
+    def acosh(self):
+        """Element-wise inverse hyperbolic cosine."""
+        return _ops.acosh(self)
+
+    def atanh(self):
+        """Element-wise inverse hyperbolic tangent."""
+        return _ops.atanh(self)
+
+    def log1p(self):
+        """Element-wise ``log(1 + x)``."""
+        return _ops.log1p(self)
+
+    def expm1(self):
+        """Element-wise ``exp(x) - 1``."""
+        return _ops.expm1(self)
+
+    def erf(self):
+        """Element-wise error function."""
+        return _ops.erf(self)
+
+    def floor(self):
+        """Element-wise floor."""
+        return _ops.floor(self)
+
+    def ceil(self):
+        """Element-wise ceiling."""
+        return _ops.ceil(self)
+
+    def trunc(self):
+        """Element-wise rounding toward zero."""
+        return _ops.trunc(self)
+
+    def sign(self):
+        """Element-wise sign."""
+        return _ops.sign(self)
+
+    def isnan(self):
+        """Element-wise NaN test."""
+        return _ops.isnan(self)
+
+    def isinf(self):
+        """Element-wise infinity test."""
+        return _ops.isinf(self)
+
+    def isfinite(self):
+        """Element-wise finiteness test."""
+        return _ops.isfinite(self)
+
+    def round(self, *, decimals=0):
+        """Element-wise rounding to ``decimals`` places (halves to even)."""
+        return _ops.round(self, decimals=decimals)
+
 
 def _is_dtype_like(x: Any) -> bool:
     if isinstance(x, _dtype.DType):

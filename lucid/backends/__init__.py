@@ -13,7 +13,7 @@
 No array library is imported here.
 """
 
-from . import array_kernels, geometry
+from . import array_kernels, geometry, special
 from .array_kernels import Passes
 from .array_module import ArrayModuleBackend
 from .interface import API_VERSION, Backend
@@ -49,6 +49,6 @@ __all__ = [
     "ArrayModuleBackend", "Backend", "BackendError", "BackendNotFoundError", "BackendStatus",
     "BackendUnavailableError", "MixedBackendError", "Passes", "ReferenceKernels",
     "array_kernels", "available", "current_backend", "geometry", "get_backend", "names",
-    "refresh", "register_backend", "seed_all", "set_backend", "unregister_backend",
+    "refresh", "register_backend", "seed_all", "set_backend", "special", "unregister_backend",
     "use_backend", "uses_reference_kernels", "with_reference_kernels",
 ]

@@ -9,7 +9,7 @@ sets ``xp`` (and ``name`` and ``api_version``)::
 
     class DpnpBackend(ArrayModuleBackend):
         name = "dpnp"
-        api_version = 1
+        api_version = 2
         xp = dpnp
 
 The NN kernels are :mod:`lucid.backends.array_kernels`, run with :attr:`ArrayModuleBackend.passes`
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import lucid.backends.array_kernels as K  # "from . import" would import the package: a cycle
+import lucid.backends.special as _special
 
 from .._dtype import ALL_DTYPES, DType
 from .array_kernels import Passes
@@ -172,6 +173,70 @@ class ArrayModuleBackend(Backend):
     def sign(self, a):
         return self.xp.sign(a)
 
+    def sin(self, a):
+        return self.xp.sin(a)
+
+    def cos(self, a):
+        return self.xp.cos(a)
+
+    def tan(self, a):
+        return self.xp.tan(a)
+
+    def asin(self, a):
+        return self.xp.arcsin(a)
+
+    def acos(self, a):
+        return self.xp.arccos(a)
+
+    def atan(self, a):
+        return self.xp.arctan(a)
+
+    def sinh(self, a):
+        return self.xp.sinh(a)
+
+    def cosh(self, a):
+        return self.xp.cosh(a)
+
+    def asinh(self, a):
+        return self.xp.arcsinh(a)
+
+    def acosh(self, a):
+        return self.xp.arccosh(a)
+
+    def atanh(self, a):
+        return self.xp.arctanh(a)
+
+    def log1p(self, a):
+        return self.xp.log1p(a)
+
+    def expm1(self, a):
+        return self.xp.expm1(a)
+
+    def floor(self, a):
+        return self.xp.floor(a)
+
+    def ceil(self, a):
+        return self.xp.ceil(a)
+
+    def trunc(self, a):
+        return self.xp.trunc(a)
+
+    def round(self, a):
+        return self.xp.round(a)
+
+    def isnan(self, a):
+        return self.xp.isnan(a)
+
+    def isinf(self, a):
+        return self.xp.isinf(a)
+
+    def isfinite(self, a):
+        return self.xp.isfinite(a)
+
+    def erf(self, a):
+        # NumPy has no erf: the composition in lucid.backends.special (CuPy overrides it)
+        return _special.erf(self, a)
+
     def maximum(self, a, b):
         return self.xp.maximum(a, b)
 
@@ -249,6 +314,27 @@ class ArrayModuleBackend(Backend):
             out = self.xp.expand_dims(out, axis) if axis is not None else out.reshape((1,) * a.ndim)
         return out.astype(self.xp.int64, copy=False)
 
+    def prod(self, a, axis, keepdims):
+        return self.xp.prod(a, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, a, axis):
+        return self.xp.cumsum(a, axis=axis)
+
+    def cumprod(self, a, axis):
+        return self.xp.cumprod(a, axis=axis)
+
+    def sort(self, a, axis, descending):
+        out = self.xp.sort(a, axis=axis)
+        return self.xp.flip(out, axis=axis) if descending else out
+
+    def argsort(self, a, axis, descending):
+        xp = self.xp
+        if not descending:
+            return xp.argsort(a, axis=axis, kind="stable").astype(xp.int64, copy=False)
+        # sort the reversed array stably and reverse the result: descending, ties in order
+        rev = xp.argsort(xp.flip(a, axis=axis), axis=axis, kind="stable")
+        return (a.shape[axis] - 1 - xp.flip(rev, axis=axis)).astype(xp.int64, copy=False)
+
     # shape
     def reshape(self, a, shape):
         return a.reshape(shape)
@@ -284,6 +370,9 @@ class ArrayModuleBackend(Backend):
     # linear algebra
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
+
+    def einsum(self, subscripts, *operands):
+        return self.xp.einsum(subscripts, *operands)
 
     # NN kernels (lucid.backends.array_kernels, run with self.passes)
     def conv2d(self, x, w, stride, padding, dilation, groups):

@@ -34,7 +34,7 @@ from typing import Any
 from .._dtype import DType
 
 #: Version of this interface. A plugin declaring another version is refused.
-API_VERSION = 1
+API_VERSION = 2
 
 Array = Any
 Shape = tuple[int, ...]
@@ -54,7 +54,7 @@ class Backend(abc.ABC):
     #: Registered name of the backend (the registry sets it to the entry point's name).
     name: str = "abstract"
     #: The interface version the plugin was written for; must equal :data:`API_VERSION`.
-    #: Third-party plugins write it as a literal (``api_version = 1``).
+    #: Third-party plugins write it as a literal (``api_version = 2``).
     api_version: int = API_VERSION
 
     # ----------------------------------------------------------------- lifecycle
@@ -203,6 +203,91 @@ class Backend(abc.ABC):
     def sign(self, a: Array) -> Array:
         """Return the elementwise sign (-1, 0 or 1)."""
 
+    # Version 2: the functions below joined the contract.
+    @abc.abstractmethod
+    def sin(self, a: Array) -> Array:
+        """Return the elementwise sine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def cos(self, a: Array) -> Array:
+        """Return the elementwise cosine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def tan(self, a: Array) -> Array:
+        """Return the elementwise tangent (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def asin(self, a: Array) -> Array:
+        """Return the elementwise inverse sine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def acos(self, a: Array) -> Array:
+        """Return the elementwise inverse cosine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def atan(self, a: Array) -> Array:
+        """Return the elementwise inverse tangent (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def sinh(self, a: Array) -> Array:
+        """Return the elementwise hyperbolic sine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def cosh(self, a: Array) -> Array:
+        """Return the elementwise hyperbolic cosine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def asinh(self, a: Array) -> Array:
+        """Return the elementwise inverse hyperbolic sine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def acosh(self, a: Array) -> Array:
+        """Return the elementwise inverse hyperbolic cosine (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def atanh(self, a: Array) -> Array:
+        """Return the elementwise inverse hyperbolic tangent (integers computed as float64)."""
+
+    @abc.abstractmethod
+    def log1p(self, a: Array) -> Array:
+        """Return the elementwise ``log(1 + a)``, accurate for small ``a``."""
+
+    @abc.abstractmethod
+    def expm1(self, a: Array) -> Array:
+        """Return the elementwise ``exp(a) - 1``, accurate for small ``a``."""
+
+    @abc.abstractmethod
+    def erf(self, a: Array) -> Array:
+        """Return the elementwise error function ``2/sqrt(pi) * integral_0^a exp(-t*t) dt``."""
+
+    @abc.abstractmethod
+    def floor(self, a: Array) -> Array:
+        """Return the largest integer not above each element, in ``a``'s dtype."""
+
+    @abc.abstractmethod
+    def ceil(self, a: Array) -> Array:
+        """Return the smallest integer not below each element, in ``a``'s dtype."""
+
+    @abc.abstractmethod
+    def trunc(self, a: Array) -> Array:
+        """Return each element rounded toward zero, in ``a``'s dtype."""
+
+    @abc.abstractmethod
+    def round(self, a: Array) -> Array:
+        """Return each element rounded to the nearest integer (halves to even), same dtype."""
+
+    @abc.abstractmethod
+    def isnan(self, a: Array) -> Array:
+        """Return a bool array: is each element NaN?"""
+
+    @abc.abstractmethod
+    def isinf(self, a: Array) -> Array:
+        """Return a bool array: is each element positive or negative infinity?"""
+
+    @abc.abstractmethod
+    def isfinite(self, a: Array) -> Array:
+        """Return a bool array: is each element neither infinite nor NaN?"""
+
     @abc.abstractmethod
     def maximum(self, a: Array, b: Array) -> Array:
         """Return the elementwise maximum."""
@@ -296,6 +381,30 @@ class Backend(abc.ABC):
     def argmin(self, a: Array, axis: int | None, keepdims: bool) -> Array:
         """Return the int64 index of the minimum along one axis (flattened array when None)."""
 
+    @abc.abstractmethod
+    def prod(self, a: Array, axis: Axes, keepdims: bool) -> Array:
+        """Return the product over ``axis`` (a tuple; every axis when None). Version 2."""
+
+    @abc.abstractmethod
+    def cumsum(self, a: Array, axis: int) -> Array:
+        """Return the running sum along ``axis`` (same shape as ``a``). Version 2."""
+
+    @abc.abstractmethod
+    def cumprod(self, a: Array, axis: int) -> Array:
+        """Return the running product along ``axis`` (same shape as ``a``). Version 2."""
+
+    @abc.abstractmethod
+    def sort(self, a: Array, axis: int, descending: bool) -> Array:
+        """Return ``a`` sorted along ``axis`` (NaN last ascending, first descending). Version 2."""
+
+    @abc.abstractmethod
+    def argsort(self, a: Array, axis: int, descending: bool) -> Array:
+        """Return the int64 indices that sort ``a`` stably along ``axis``. Version 2.
+
+        Descending order keeps equal elements in their original order, as an ascending
+        stable sort does.
+        """
+
     # ------------------------------------------------------------------ shape
     @abc.abstractmethod
     def reshape(self, a: Array, shape: Shape) -> Array:
@@ -337,6 +446,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def matmul(self, a: Array, b: Array) -> Array:
         """Return the matrix product with batch broadcasting (``a @ b``)."""
+
+    @abc.abstractmethod
+    def einsum(self, subscripts: str, *operands: Array) -> Array:
+        """Return ``numpy.einsum(subscripts, *operands)`` (explicit ``->`` form). Version 2."""
 
     # ============================================================ NN kernels
     # NCHW layout. ReferenceKernels has implementations composed from the core above.

@@ -9,11 +9,25 @@ docs/architecture.md); everything else imports strictly downward.
 """
 
 from .arithmetic import add, div, matmul, maximum, minimum, mul, neg, pow, sub, where
-from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
+from .compare import (
+    eq,
+    ge,
+    gt,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    ne,
+)
 from .conversion import astype, to_backend
 from .indexing import getitem
 from .pointwise import abs, clamp, clip, exp, log, relu, sigmoid, sqrt, tanh
 from .reduction import argmax, argmin, max, mean, min, sum, var
+from .rounding import ceil, floor, round, sign, trunc
 from .shape import (
     broadcast_to,
     cat,
@@ -28,6 +42,8 @@ from .shape import (
     unsqueeze,
 )
 from .softmax import log_softmax, softmax
+from .special import erf, expm1, log1p
+from .trig import acos, acosh, asin, asinh, atan, atanh, cos, cosh, sin, sinh, tan
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "astype", "broadcast_to", "cat", "clamp", "clip",
@@ -36,4 +52,8 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "to_backend", "transpose", "unsqueeze", "var", "where",
+    # trigonometric, special, rounding, classification
+    "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "expm1",
+    "floor", "isfinite", "isinf", "isnan", "log1p", "round", "sign", "sin", "sinh", "tan",
+    "trunc",
 ]

@@ -38,3 +38,18 @@ logical_or = _binary("logical_or")
 def logical_not(x: Tensor) -> Tensor:
     """Element-wise logical not."""
     return Tensor._wrap(x.backend.logical_not(x.data), x.backend)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """Element-wise: is the value NaN? (a bool tensor)."""
+    return Tensor._wrap(x.backend.isnan(x.data), x.backend)
+
+
+def isinf(x: Tensor) -> Tensor:
+    """Element-wise: is the value +inf or -inf? (a bool tensor)."""
+    return Tensor._wrap(x.backend.isinf(x.data), x.backend)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """Element-wise: is the value neither infinite nor NaN? (a bool tensor)."""
+    return Tensor._wrap(x.backend.isfinite(x.data), x.backend)

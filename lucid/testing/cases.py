@@ -151,6 +151,41 @@ _UNARY: list[tuple[str, str, Domain, Callable[..., Any], Callable[..., Any]]] = 
 for _op, _name, _domain, _fn, _ref in _UNARY:
     _case(_op, _name, [In((3, 4), _domain)], _fn, _ref)
 
+
+def _within(low: float, high: float) -> Domain:
+    """Uniform values in ``[low, high)`` (the domain of asin, acosh, atanh, ...)."""
+    return lambda rng, shape: rng.uniform(low, high, shape)
+
+
+#: Trigonometric, hyperbolic, special and rounding functions (op, domain, lucid, NumPy).
+_MATH: list[tuple[str, Domain, Callable[..., Any], Callable[..., Any]]] = [
+    ("sin", normal, lucid.sin, np.sin),
+    ("cos", normal, lucid.cos, np.cos),
+    ("tan", _within(-1.2, 1.2), lucid.tan, np.tan),
+    ("asin", _within(-0.9, 0.9), lucid.asin, np.arcsin),
+    ("acos", _within(-0.9, 0.9), lucid.acos, np.arccos),
+    ("atan", normal, lucid.atan, np.arctan),
+    ("sinh", normal, lucid.sinh, np.sinh),
+    ("cosh", normal, lucid.cosh, np.cosh),
+    ("asinh", normal, lucid.asinh, np.arcsinh),
+    ("acosh", _within(1.2, 3.0), lucid.acosh, np.arccosh),
+    ("atanh", _within(-0.9, 0.9), lucid.atanh, np.arctanh),
+    ("log1p", _within(-0.5, 2.0), lucid.log1p, np.log1p),
+    ("expm1", normal, lucid.expm1, np.expm1),
+    ("erf", normal, lucid.erf, nm.erf),
+    ("floor", away_from(-2, -1, 0, 1, 2), lucid.floor, np.floor),
+    ("ceil", away_from(-2, -1, 0, 1, 2), lucid.ceil, np.ceil),
+    ("trunc", away_from(-2, -1, 0, 1, 2), lucid.trunc, np.trunc),
+    ("round", away_from(-1.5, -0.5, 0.5, 1.5), lucid.round, np.round),
+    ("sign", nonzero, lucid.sign, np.sign),
+]
+for _op, _domain, _fn, _ref in _MATH:
+    _case(_op, _op, [In((3, 4), _domain)], _fn, _ref)
+    _case(_op, f"{_op}_method", [In((2, 3), _domain)], getattr(lucid.Tensor, _op), _ref)
+_case("erf", "erf_wide", [In((4, 5), _within(-6.0, 6.0))], lucid.erf, nm.erf)
+_case("round", "round_decimals", [In((3, 4), away_from(-0.15, -0.05, 0.05, 0.15))],
+      lambda x: lucid.round(x, decimals=1), lambda a: np.round(a, 1))
+
 _BINARY: list[tuple[str, Callable[..., Any], Callable[..., Any], Domain, Domain]] = [
     ("add", operator.add, np.add, normal, normal),
     ("sub", operator.sub, np.subtract, normal, normal),

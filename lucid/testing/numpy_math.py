@@ -158,3 +158,8 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray, reduction: str = "mean")
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, element by element with Python's ``math.erf``."""
+    return np.vectorize(math.erf, otypes=[np.float64])(x)

@@ -241,4 +241,4 @@ def test_unimportable_namespace_is_reported_and_isolated():
 def test_declares_the_interface_version_it_implements():
     from lucid_array_api import ArrayAPIBackend
 
-    assert ArrayAPIBackend.api_version == 1 == lucid.backends.API_VERSION
+    assert ArrayAPIBackend.api_version == 2 == lucid.backends.API_VERSION

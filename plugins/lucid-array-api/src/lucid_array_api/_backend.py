@@ -27,7 +27,7 @@ import numpy as np
 
 import lucid
 from lucid import DType
-from lucid.backends import Backend, ReferenceKernels
+from lucid.backends import Backend, ReferenceKernels, special
 
 from . import _indexing
 
@@ -70,7 +70,7 @@ class ArrayAPIBackend(ReferenceKernels, Backend):
     name = "array_api"
     #: The op-interface version this plugin implements (not lucid's current one, imported:
     #: a lucid with another interface must refuse this plugin rather than half-run it).
-    api_version = 1
+    api_version = 2
 
     def __init__(self, library: str | ModuleType | None = None, device: Any = None) -> None:
         self.library = _configured_name() if library is None else library
@@ -356,6 +356,90 @@ class ArrayAPIBackend(ReferenceKernels, Backend):
         """Elementwise sign."""
         return self.xp.sign(a)
 
+    def sin(self, a):
+        """Elementwise ``sin`` (integers as float64)."""
+        return self.xp.sin(self._floating(a))
+
+    def cos(self, a):
+        """Elementwise ``cos`` (integers as float64)."""
+        return self.xp.cos(self._floating(a))
+
+    def tan(self, a):
+        """Elementwise ``tan`` (integers as float64)."""
+        return self.xp.tan(self._floating(a))
+
+    def asin(self, a):
+        """Elementwise ``asin`` (integers as float64)."""
+        return self.xp.asin(self._floating(a))
+
+    def acos(self, a):
+        """Elementwise ``acos`` (integers as float64)."""
+        return self.xp.acos(self._floating(a))
+
+    def atan(self, a):
+        """Elementwise ``atan`` (integers as float64)."""
+        return self.xp.atan(self._floating(a))
+
+    def sinh(self, a):
+        """Elementwise ``sinh`` (integers as float64)."""
+        return self.xp.sinh(self._floating(a))
+
+    def cosh(self, a):
+        """Elementwise ``cosh`` (integers as float64)."""
+        return self.xp.cosh(self._floating(a))
+
+    def asinh(self, a):
+        """Elementwise ``asinh`` (integers as float64)."""
+        return self.xp.asinh(self._floating(a))
+
+    def acosh(self, a):
+        """Elementwise ``acosh`` (integers as float64)."""
+        return self.xp.acosh(self._floating(a))
+
+    def atanh(self, a):
+        """Elementwise ``atanh`` (integers as float64)."""
+        return self.xp.atanh(self._floating(a))
+
+    def log1p(self, a):
+        """Elementwise ``log1p`` (integers as float64)."""
+        return self.xp.log1p(self._floating(a))
+
+    def expm1(self, a):
+        """Elementwise ``expm1`` (integers as float64)."""
+        return self.xp.expm1(self._floating(a))
+
+    def floor(self, a):
+        """Elementwise ``floor`` in ``a``'s dtype."""
+        return self.xp.floor(a)
+
+    def ceil(self, a):
+        """Elementwise ``ceil`` in ``a``'s dtype."""
+        return self.xp.ceil(a)
+
+    def trunc(self, a):
+        """Elementwise ``trunc`` in ``a``'s dtype."""
+        return self.xp.trunc(a)
+
+    def round(self, a):
+        """Elementwise ``round`` in ``a``'s dtype."""
+        return self.xp.round(a)
+
+    def isnan(self, a):
+        """Elementwise ``isnan`` as a bool array."""
+        return self.xp.isnan(a)
+
+    def isinf(self, a):
+        """Elementwise ``isinf`` as a bool array."""
+        return self.xp.isinf(a)
+
+    def isfinite(self, a):
+        """Elementwise ``isfinite`` as a bool array."""
+        return self.xp.isfinite(a)
+
+    def erf(self, a):
+        """The error function: the standard has none, so lucid's composition of the core."""
+        return special.erf(self, self._floating(a))
+
     def maximum(self, a, b):
         """Elementwise maximum."""
         return self._arith(self.xp.maximum, a, b)
@@ -447,6 +531,37 @@ class ArrayAPIBackend(ReferenceKernels, Backend):
         out = self.xp.argmin(self._numeric(a), axis=axis, keepdims=keepdims)
         return self.xp.astype(out, self.xp.int64)
 
+    def prod(self, a, axis, keepdims):
+        """Product over ``axis`` (bools count as integers)."""
+        return self.xp.prod(self._numeric(a), axis=axis, keepdims=keepdims)
+
+    def _cumulative(self, fn: Any, a: Any, axis: int) -> Any:
+        a = self._numeric(a)
+        if len(a.shape) == 0:
+            return a
+        return fn(a, axis=axis)
+
+    def cumsum(self, a, axis):
+        """Running sum along ``axis`` (the standard's ``cumulative_sum``)."""
+        return self._cumulative(self.xp.cumulative_sum, a, axis)
+
+    def cumprod(self, a, axis):
+        """Running product along ``axis`` (the standard's ``cumulative_prod``)."""
+        return self._cumulative(self.xp.cumulative_prod, a, axis)
+
+    def sort(self, a, axis, descending):
+        """Sorted along ``axis`` (NaN last ascending, first descending, as NumPy flips)."""
+        out = self.xp.sort(a, axis=axis)
+        return self.xp.flip(out, axis=axis) if descending else out
+
+    def argsort(self, a, axis, descending):
+        """Stable sorting indices along ``axis`` as int64 (ties keep their order)."""
+        xp = self.xp
+        if not descending:
+            return xp.astype(xp.argsort(a, axis=axis, stable=True), xp.int64)
+        rev = xp.argsort(xp.flip(a, axis=axis), axis=axis, stable=True)
+        return xp.astype(a.shape[axis] - 1 - xp.flip(rev, axis=axis), xp.int64)
+
     # ------------------------------------------------------------------ shape
     def reshape(self, a, shape):
         """Reshape; one dimension may be -1."""
@@ -513,6 +628,11 @@ class ArrayAPIBackend(ReferenceKernels, Backend):
     def matmul(self, a, b):
         """Matrix product with batch broadcasting."""
         return self.xp.matmul(*self._operands(a, b))
+
+    def einsum(self, subscripts, *operands):
+        """``einsum``: not in the standard, so computed by NumPy on the host copies."""
+        host = np.einsum(subscripts, *(self.to_numpy(o) for o in operands))
+        return self._from_host(np.asarray(host))
 
 
 __all__ = ["ArrayAPIBackend", "DEFAULT_NAMESPACE", "NAMESPACE_ENV", "resolve_namespace"]
