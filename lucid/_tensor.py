@@ -395,33 +395,70 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # ---------------------------------------------------- methods (see lucid._ops)
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Sum over ``axis`` (all when None)."""
-        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (all when None)."""
+        return _ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Mean over ``axis`` (all when None)."""
-        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Mean over ``dim`` (all when None)."""
+        return _ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, *, unbiased=False, dim=None, keepdim=None):
-        """Variance over ``axis`` (biased unless ``unbiased``)."""
-        return _ops.var(self, axis, keepdims, unbiased=unbiased, dim=dim, keepdim=keepdim)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        """Variance over ``dim`` with PyTorch's ``correction`` (default 1)."""
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Maximum over ``axis`` (all when None)."""
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        """Standard deviation over ``dim`` with PyTorch's ``correction`` (default 1)."""
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Minimum over ``axis`` (all when None)."""
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Maximum of all elements, ``(values, indices)`` along an int ``dim``, or
+        the element-wise maximum with another tensor."""
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Indices of the maxima along ``axis``."""
-        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Minimum, like :meth:`max`."""
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Indices of the minima along ``axis``."""
-        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Maximum over one or several dims (ties share the gradient)."""
+        return _ops.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Minimum over one or several dims (ties share the gradient)."""
+        return _ops.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Indices of the maxima along ``dim``."""
+        return _ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Indices of the minima along ``dim``."""
+        return _ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Product over ``dim`` (all when None)."""
+        return _ops.prod(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """``log(sum(exp(x)))`` over ``dim``, without overflow."""
+        return _ops.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def norm(self, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The vector ``p``-norm over ``dim``."""
+        return _ops.norm(self, p, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, dim=None, *, axis=None):
+        """Running sum along ``dim``."""
+        return _ops.cumsum(self, dim, axis=axis)
+
+    def cumprod(self, dim=None, *, axis=None):
+        """Running product along ``dim``."""
+        return _ops.cumprod(self, dim, axis=axis)
 
     def any(self) -> bool:
         """True when any element is non-zero."""

@@ -176,10 +176,19 @@ def test_only_leaves_keep_grad_unless_retained() -> None:
 
 
 def test_max_ties_share_the_gradient() -> None:
-    """Equal maxima split the gradient equally."""
+    """Equal maxima split the gradient equally in amax and the all-element max (PyTorch);
+    max(dim) sends it to the index it returns."""
     x = lucid.tensor([[1.0, 3.0, 3.0], [5.0, 0.0, 5.0]], requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])
+    x.grad = None
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]])
+    x.grad = None
+    values, indices = x.max(dim=1)
+    values.sum().backward()
+    assert indices.tolist() == [1, 0]
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 
 
 def test_clone_is_differentiable_and_independent() -> None:

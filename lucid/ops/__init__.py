@@ -26,7 +26,23 @@ from .compare import (
 from .conversion import astype, to_backend
 from .indexing import getitem
 from .pointwise import abs, clamp, clip, exp, log, relu, sigmoid, sqrt, tanh
-from .reduction import argmax, argmin, max, mean, min, sum, var
+from .reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
 from .rounding import ceil, floor, round, sign, trunc
 from .shape import (
     broadcast_to,
@@ -56,4 +72,6 @@ __all__ = [
     "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "expm1",
     "floor", "isfinite", "isinf", "isnan", "log1p", "round", "sign", "sin", "sinh", "tan",
     "trunc",
+    # reductions
+    "amax", "amin", "cumprod", "cumsum", "logsumexp", "norm", "prod", "std",
 ]

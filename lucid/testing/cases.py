@@ -235,11 +235,19 @@ _case("functional.linear", "linear_batched_no_bias", [In((2, 4, 3)), In((5, 3))]
 _REDUCTIONS: list[tuple[str, str, Callable[..., Any], Callable[..., Any], Domain]] = [
     ("sum", "sum", lucid.sum, np.sum, normal),
     ("mean", "mean", lucid.mean, np.mean, normal),
-    ("var", "var", lucid.var, np.var, normal),
-    ("var", "var_unbiased", lambda x, axis, keepdims: lucid.var(x, axis, keepdims, unbiased=True),
+    ("var", "var", lambda x, axis, keepdims: lucid.var(x, axis, keepdim=keepdims),
      lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1), normal),
-    ("max", "max", lucid.max, np.max, distinct),
-    ("min", "min", lucid.min, np.min, distinct),
+    ("var", "var_biased", lambda x, axis, keepdims: lucid.var(x, axis, False, keepdims),
+     np.var, normal),
+    ("std", "std", lambda x, axis, keepdims: lucid.std(x, axis, keepdim=keepdims),
+     lambda a, axis, keepdims: np.std(a, axis=axis, keepdims=keepdims, ddof=1), normal),
+    ("amax", "amax", lucid.amax, np.max, distinct),
+    ("amin", "amin", lucid.amin, np.min, distinct),
+    ("prod", "prod", lucid.prod, np.prod, positive),
+    ("logsumexp", "logsumexp", lucid.logsumexp,
+     lambda a, axis, keepdims: np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims)), normal),
+    ("norm", "norm", lambda x, axis, keepdims: lucid.norm(x, 2, axis, keepdims),
+     lambda a, axis, keepdims: np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims)), normal),
 ]
 REDUCTION_AXES: list[Any] = [None, 0, -1, (0, 2), (2, 0, 1)]
 
@@ -260,8 +268,38 @@ for _op, _name, _fn, _ref, _domain in _REDUCTIONS:
 _case("sum", "sum_method_dim_keepdim", [In((2, 3, 4))], lambda x: x.sum(dim=1, keepdim=True),
       lambda a: a.sum(axis=1, keepdims=True))
 _case("mean", "mean_method", [In((2, 3, 4))], lambda x: x.mean(-1), lambda a: a.mean(-1))
-_case("max", "max_method", [In((2, 3, 4), distinct)], lambda x: x.max(axis=1),
+_case("max", "max_method", [In((2, 3, 4), distinct)], lambda x: x.max(dim=1).values,
       lambda a: a.max(1))
+_case("max", "max_all", [In((2, 3, 4), distinct)], lucid.max, np.max)
+_case("min", "min_all_method", [In((2, 3, 4), distinct)], lambda x: x.min(), np.min)
+_case("max", "max_dim_keepdim", [In((2, 3, 4), distinct)],
+      lambda x: lucid.max(x, -1, keepdim=True)[0], lambda a: a.max(-1, keepdims=True))
+_case("min", "min_dim_values", [In((2, 3, 4), distinct)], lambda x: lucid.min(x, 0).values,
+      lambda a: a.min(0))
+_case("max", "max_of_two_tensors", [In((2, 3)), In((3,))], lucid.max, np.maximum)
+_case("min", "min_of_two_tensors", [In((2, 3)), In((2, 3))], lucid.min, np.minimum)
+_case("std", "std_method_correction0", [In((3, 4))], lambda x: x.std(1, correction=0),
+      lambda a: a.std(1))
+_case("prod", "prod_with_zeros", [In((3, 4))],
+      lambda x: (x * on(x, np.array([[0.0, 1, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1]]))).prod(1),
+      lambda a: (a * np.array([[0.0, 1, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1]])).prod(1))
+for _ax in (0, 1, -1):
+    _case("cumsum", f"cumsum_dim{_ax}", [In((3, 4, 2))], lambda x, ax=_ax: lucid.cumsum(x, ax),
+          lambda a, ax=_ax: np.cumsum(a, ax))
+    _case("cumprod", f"cumprod_dim{_ax}", [In((3, 4, 2))],
+          lambda x, ax=_ax: x.cumprod(dim=ax), lambda a, ax=_ax: np.cumprod(a, ax))
+_ZEROS = np.array([[1.0, 0, 1, 1], [1, 1, 1, 1], [0, 1, 1, 0]])
+_case("cumprod", "cumprod_with_zeros", [In((3, 4))],
+      lambda x: lucid.cumprod(x * on(x, _ZEROS), 1), lambda a: np.cumprod(a * _ZEROS, 1))
+for _p, _pref in ((1, lambda a: np.abs(a).sum(-1)),
+                  (3, lambda a: (np.abs(a) ** 3).sum(-1) ** (1 / 3)),
+                  (float("inf"), lambda a: np.abs(a).max(-1)),
+                  (float("-inf"), lambda a: np.abs(a).min(-1))):
+    _case("norm", f"norm_p{_p}", [In((3, 5), distinct)], lambda x, p=_p: x.norm(p, dim=-1),
+          _pref)
+_case("norm", "norm_fro_all", [In((3, 4))], lambda x: lucid.norm(x), np.linalg.norm)
+_case("logsumexp", "logsumexp_method", [In((3, 4))], lambda x: x.logsumexp(1),
+      lambda a: np.log(np.exp(a).sum(1)))
 _case("min", "min_method_keepdim", [In((2, 3, 4), distinct)],
       lambda x: x.min(dim=(0, 2), keepdim=True), lambda a: a.min(axis=(0, 2), keepdims=True))
 _case("var", "var_method", [In((2, 3, 4))], lambda x: x.var(1, unbiased=True),
