@@ -111,25 +111,31 @@ from .ops import (
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "models", "data", "io", "cli", "autograd", "testing", "convert",
-                    "train", "ops"}
+                    "train", "ops", "profiling", "visual"}
+#: Tools exported at the top level, loaded on first use (they import lucid.nn).
+_LAZY_TOOLS = {"summary": "profiling", "count_flops": "profiling"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_TOOLS:
+        return getattr(importlib.import_module(f".{_LAZY_TOOLS[name]}", __name__), name)
     raise AttributeError(f"module 'lucid' has no attribute {name!r}")
 
 
 __all__ = [
     "DType", "Tensor", "abs", "arange", "argmax", "argmin", "backends", "bool_", "broadcast_to",
-    "cat", "clamp", "clip", "concatenate", "enable_grad", "exp", "flatten", "float16",
+    "cat", "clamp", "clip", "concatenate", "count_flops", "enable_grad", "exp", "flatten",
+    "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "get_backend", "inference_mode",
     "int32", "int64", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "log",
     "log_softmax", "manual_seed", "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "pad", "permute",
     "pow", "rand", "rand_like", "randint", "randn", "randn_like", "relu", "reshape",
     "set_backend", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum",
-    "tanh", "tensor", "transpose", "uint8", "uniform", "unsqueeze", "use_backend", "var",
+    "summary", "tanh", "tensor", "transpose", "uint8", "uniform", "unsqueeze", "use_backend",
+    "var",
     "where", "zeros", "zeros_like",
     # math (trigonometric, special, rounding, classification)
     "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "expm1",

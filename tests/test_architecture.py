@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("lucid.nn", "lucid.optim"),
     ("lucid.io",),
     ("lucid.data", "lucid.models"),
-    ("lucid.convert", "lucid.train", "lucid.cli", "lucid.__main__", "lucid.testing", "lucid"),
+    ("lucid.convert", "lucid.train", "lucid.cli", "lucid.__main__", "lucid.testing",
+     "lucid.profiling", "lucid.visual", "lucid"),
 ]
 #: The one allowed cycle: the tensor's methods are the op table, whose results are tensors.
 ALLOWED_CYCLE = {"lucid._tensor", "lucid.ops"}
