@@ -84,17 +84,25 @@ class Tensor:
         """Number of dimensions."""
         return len(self.backend.shape(self.data))
 
-    @property
-    def size(self) -> int:
-        """Number of elements (an int, like NumPy's ``size``)."""
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple), or the length of dimension ``dim``, as PyTorch's ``size``."""
+        shape = tuple(self.backend.shape(self.data))
+        if dim is None:
+            return shape
+        n = len(shape)
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(f"size(): dim must be an int, got {dim!r}")
+        if not -builtins.max(n, 1) <= dim < builtins.max(n, 1):
+            raise IndexError(f"size(): dim {dim} is out of range for a tensor with {n} "
+                             f"dimensions")
+        return shape[dim] if n else 1
+
+    def numel(self) -> int:
+        """Number of elements."""
         n = 1
         for s in self.backend.shape(self.data):
             n *= s
         return n
-
-    def numel(self) -> int:
-        """Number of elements."""
-        return self.size
 
     def dim(self) -> int:
         """Number of dimensions."""
@@ -134,7 +142,7 @@ class Tensor:
 
     def item(self) -> Any:
         """Return the single value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.backend.item(self.data)
 
@@ -233,7 +241,7 @@ class Tensor:
             )
         b = self.backend
         if gradient is None:
-            if self.size != 1:
+            if self.numel() != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; got shape "
                     f"{self.shape}. Pass a gradient tensor of the same shape to backward()."
@@ -298,9 +306,9 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
                 "use .any() or .all()"
             )
         return bool(self.item())
@@ -312,7 +320,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.is_floating or self.size != 1:
+        if self.dtype.is_floating or self.numel() != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
@@ -485,17 +493,17 @@ class Tensor:
         return _ops.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
                             else axes)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, dim=None, *, axis=None):
         """Remove axes of length one."""
-        return _ops.squeeze(self, axis)
+        return _ops.squeeze(self, dim if axis is None else axis)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, dim=None, *, axis=None):
         """Insert an axis of length one."""
-        return _ops.unsqueeze(self, axis)
+        return _ops.unsqueeze(self, dim if axis is None else axis)
 
-    def flatten(self, start_axis=0, end_axis=-1):
-        """Flatten axes ``start_axis..end_axis`` into one."""
-        return _ops.flatten(self, start_axis, end_axis)
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Flatten dims ``start_dim..end_dim`` into one."""
+        return _ops.flatten(self, start_dim, end_dim)
 
     def expand(self, *shape):
         """Broadcast to a larger shape (-1 keeps a size)."""
@@ -547,13 +555,133 @@ class Tensor:
         """Matrix product."""
         return _ops.matmul(self, other)
 
-    def softmax(self, axis=-1):
-        """Softmax along ``axis``."""
-        return _ops.softmax(self, axis)
+    def softmax(self, dim=-1, *, axis=None):
+        """Softmax along ``dim``."""
+        return _ops.softmax(self, dim if axis is None else axis)
 
-    def log_softmax(self, axis=-1):
-        """Log-softmax along ``axis``."""
-        return _ops.log_softmax(self, axis)
+    def log_softmax(self, dim=-1, *, axis=None):
+        """Log-softmax along ``dim``."""
+        return _ops.log_softmax(self, dim if axis is None else axis)
+
+    # ----------------------------------------------- comparisons (bool, no gradient)
+    def eq(self, other):
+        """Element-wise ``==``."""
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        """Element-wise ``!=``."""
+        return _ops.ne(self, other)
+
+    def lt(self, other):
+        """Element-wise ``<``."""
+        return _ops.lt(self, other)
+
+    def le(self, other):
+        """Element-wise ``<=``."""
+        return _ops.le(self, other)
+
+    def gt(self, other):
+        """Element-wise ``>``."""
+        return _ops.gt(self, other)
+
+    def ge(self, other):
+        """Element-wise ``>=``."""
+        return _ops.ge(self, other)
+
+    # ---------------------------------------------- selection, shape and products
+    def gather(self, dim, index):
+        """``self`` picked at ``index`` along ``dim``."""
+        return _ops.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        """A copy with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+        return _ops.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src`` added at ``index`` along ``dim``."""
+        return _ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        """The entries at the 1-D ``index`` along ``dim``."""
+        return _ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` where ``mask`` holds."""
+        return _ops.masked_fill(self, mask, value)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """``(values, indices)`` sorted along ``dim``."""
+        return _ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """Indices that sort along ``dim``."""
+        return _ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """``(values, indices)`` of the ``k`` largest entries along ``dim``."""
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def split(self, split_size, dim=0):
+        """Pieces along ``dim``."""
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` equal pieces along ``dim``."""
+        return _ops.chunk(self, chunks, dim)
+
+    def repeat(self, *sizes):
+        """Tiled ``sizes[i]`` times along each dimension."""
+        return _ops.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        """Tiled ``dims`` times (counts align from the right)."""
+        return _ops.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
+                         else dims)
+
+    def flip(self, *dims):
+        """Entries along ``dims`` reversed."""
+        return _ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
+                         else dims)
+
+    def roll(self, shifts, dims=None):
+        """Entries shifted with wrap-around."""
+        return _ops.roll(self, shifts, dims)
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors."""
+        return _ops.mm(self, other)
+
+    def bmm(self, other):
+        """Batched matrix product of two 3-D tensors."""
+        return _ops.bmm(self, other)
+
+    def dot(self, other):
+        """Inner product of two 1-D tensors."""
+        return _ops.dot(self, other)
+
+    # ------------------------------------------------------------------ creation
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and backend."""
+        return self.new_full(_size_arg(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype and backend."""
+        return self.new_full(_size_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
+        """``fill_value`` everywhere, with this tensor's dtype and backend."""
+        dt = self.dtype if dtype is None else _dtype.get_dtype(dtype)
+        out = Tensor._wrap(self.backend.full(_size_arg((size,)), fill_value, dt), self.backend)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_tensor(self, data, *, dtype=None, requires_grad=False):
+        """A new leaf from ``data`` with this tensor's dtype (unless given) and backend."""
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      requires_grad=requires_grad, backend=self.backend)
+
+    def contiguous(self):
+        """This tensor: lucid's arrays need no separate contiguous copy."""
+        return self
 
     # ------------------------------------------------ math (lucid.ops trig/special/rounding)
     def sin(self):
@@ -643,6 +771,13 @@ class Tensor:
     def round(self, *, decimals=0):
         """Element-wise rounding to ``decimals`` places (halves to even)."""
         return _ops.round(self, decimals=decimals)
+
+
+def _size_arg(size: tuple[Any, ...]) -> tuple[int, ...]:
+    """A size given as varargs or as one sequence, as ints."""
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
 
 
 def _is_dtype_like(x: Any) -> bool:

@@ -10,7 +10,17 @@ from .hooks import (
     register_module_full_backward_hook,
 )
 from .linear import Dropout, Flatten, Identity, Linear
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Parameter, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -24,3 +34,5 @@ __all__ = [
     "functional", "init", "register_module_forward_hook", "register_module_forward_pre_hook",
     "register_module_full_backward_hook", "utils",
 ]
+__all__ += ["BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", "NLLLoss",
+            "SmoothL1Loss"]

@@ -527,11 +527,114 @@ _case("functional.cross_entropy", "cross_entropy-list_target_smoothing0.3", [In(
       lambda z: nm.cross_entropy(z, _TARGET, 0.3), loose=True)
 for _red in ("mean", "sum", "none"):
     _case("functional.nll_loss", f"nll_loss-{_red}", [In((5, 4))],
-          lambda lp, red=_red: F.nll_loss(lp, on(lp, _TARGET, "int64"), red),
+          lambda lp, red=_red: F.nll_loss(lp, on(lp, _TARGET, "int64"), reduction=red),
           lambda lp, red=_red: nm.nll_loss(lp, _TARGET, red))
     _case("functional.mse_loss", f"mse_loss-{_red}", [In((3, 4)), In((3, 4))],
-          lambda a, b, red=_red: F.mse_loss(a, b, red),
+          lambda a, b, red=_red: F.mse_loss(a, b, reduction=red),
           lambda a, b, red=_red: nm.reduce((a - b) ** 2, red), loose=True)
+
+#: Targets with ignored entries (-100, and 2 as a custom ignore_index), class weights,
+#: probability targets, and ``(N, C, d1, d2)`` / unbatched ``(C,)`` inputs.
+_T_IGN = np.array([0, 3, -100, 1, 2])
+_T_ND = np.array([[[0, 1, 2], [3, -100, 0]], [[1, 1, 3], [2, 0, -100]]])  # (2, 2, 3)
+_W4 = np.array([0.5, 1.5, 2.0, 0.8])
+
+
+def _probs(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Rows of class probabilities along axis 1 (positive, summing to one)."""
+    p = rng.uniform(0.1, 1.0, shape)
+    return p / p.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+
+
+def _unit(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Probabilities inside ``[0.1, 0.9]``: binary cross-entropy's domain, away from 0 and 1."""
+    return rng.uniform(0.1, 0.9, shape)
+
+
+_CE: list[tuple[str, list[In], Callable[..., Any], Callable[..., Any]]] = []
+for _red in ("mean", "sum", "none"):
+    for _ls in (0.0, 0.2):
+        _CE += [
+            (f"weight_ignore-smoothing{_ls}-{_red}", [In((5, 4))],
+             lambda z, red=_red, ls=_ls: F.cross_entropy(
+                 z, on(z, _T_IGN, "int64"), on(z, _W4), reduction=red, label_smoothing=ls),
+             lambda z, red=_red, ls=_ls: nm.cross_entropy_full(z, _T_IGN, _W4, -100, red, ls)),
+            (f"nd_input-smoothing{_ls}-{_red}", [In((2, 4, 2, 3))],
+             lambda z, red=_red, ls=_ls: F.cross_entropy(
+                 z, on(z, _T_ND, "int64"), reduction=red, label_smoothing=ls),
+             lambda z, red=_red, ls=_ls: nm.cross_entropy_full(z, _T_ND, None, -100, red, ls)),
+            (f"probabilities-smoothing{_ls}-{_red}", [In((3, 4)), In((3, 4), _probs)],
+             lambda z, q, red=_red, ls=_ls: F.cross_entropy(
+                 z, q, on(z, _W4), reduction=red, label_smoothing=ls),
+             lambda z, q, red=_red, ls=_ls: nm.cross_entropy_full(z, q, _W4, -100, red, ls)),
+        ]
+_CE += [
+    ("custom_ignore_index", [In((5, 4))],
+     lambda z: F.cross_entropy(z, on(z, np.abs(_T_IGN) % 4, "int64"), ignore_index=0),
+     lambda z: nm.cross_entropy_full(z, np.abs(_T_IGN) % 4, None, 0)),
+    ("nd_probabilities", [In((2, 4, 3)), In((2, 4, 3), _probs)],
+     lambda z, q: F.cross_entropy(z, q), lambda z, q: nm.cross_entropy_full(z, q)),
+    ("unbatched", [In((4,))], lambda z: F.cross_entropy(z, on(z, np.array(2), "int64")),
+     lambda z: nm.cross_entropy_full(z, np.array(2))),
+]
+for _name, _ins, _f, _r in _CE:
+    _case("functional.cross_entropy", f"cross_entropy-{_name}", _ins, _f, _r, loose=True)
+for _red in ("mean", "sum", "none"):
+    _case("functional.nll_loss", f"nll_loss-weight_nd-{_red}", [In((2, 4, 2, 3))],
+          lambda lp, red=_red: F.nll_loss(lp, on(lp, _T_ND, "int64"), on(lp, _W4),
+                                          reduction=red),
+          lambda lp, red=_red: nm.nll_loss_full(lp, _T_ND, _W4, -100, red), loose=True)
+_case("functional.nll_loss", "nll_loss-ignore_index2", [In((5, 4))],
+      lambda lp: F.nll_loss(lp, on(lp, _T_IGN, "int64"), ignore_index=-100),
+      lambda lp: nm.nll_loss_full(lp, _T_IGN), loose=True)
+
+_W34 = np.linspace(0.5, 2.0, 12).reshape(3, 4)
+_PW4 = np.array([0.5, 1.0, 2.0, 3.0])
+_LOSSES: list[tuple[str, str, list[In], Callable[..., Any], Callable[..., Any]]] = []
+for _red in ("mean", "sum", "none"):
+    _LOSSES += [
+        ("binary_cross_entropy", f"weight-{_red}", [In((3, 4), _unit), In((3, 4), _unit)],
+         lambda p, t, red=_red: F.binary_cross_entropy(p, t, on(p, _W34), reduction=red),
+         lambda p, t, red=_red: nm.binary_cross_entropy(p, t, _W34, red)),
+        ("binary_cross_entropy_with_logits", f"pos_weight-{_red}",
+         [In((3, 4)), In((3, 4), _unit)],
+         lambda x, t, red=_red: F.binary_cross_entropy_with_logits(
+             x, t, on(x, _W34), reduction=red, pos_weight=on(x, _PW4)),
+         lambda x, t, red=_red: nm.binary_cross_entropy_with_logits(x, t, _W34, red, _PW4)),
+        ("l1_loss", _red, [In((3, 4), nonzero), In((3, 4), lambda r, s: np.zeros(s))],
+         lambda a, b, red=_red: F.l1_loss(a, b, reduction=red),
+         lambda a, b, red=_red: nm.reduce(np.abs(a - b), red)),
+        ("smooth_l1_loss", f"beta0.5-{_red}", [In((3, 4), away_from(-0.5, 0.0, 0.5))],
+         lambda a, red=_red: F.smooth_l1_loss(a, on(a, np.zeros((3, 4))), reduction=red,
+                                              beta=0.5),
+         lambda a, red=_red: nm.smooth_l1(a, np.zeros((3, 4)), 0.5, red)),
+        ("huber_loss", f"delta0.7-{_red}", [In((3, 4), away_from(-0.7, 0.0, 0.7))],
+         lambda a, red=_red: F.huber_loss(a, on(a, np.zeros((3, 4))), reduction=red,
+                                          delta=0.7),
+         lambda a, red=_red: nm.huber(a, np.zeros((3, 4)), 0.7, red)),
+    ]
+for _red in ("mean", "sum", "none", "batchmean"):
+    _LOSSES += [
+        ("kl_div", f"{_red}", [In((3, 4)), In((3, 4), _probs)],
+         lambda x, t, red=_red: F.kl_div(x, t, reduction=red),
+         lambda x, t, red=_red: nm.kl_div(x, t, red, False)),
+        ("kl_div", f"log_target-{_red}", [In((3, 4)), In((3, 4))],
+         lambda x, t, red=_red: F.kl_div(x, t, reduction=red, log_target=True),
+         lambda x, t, red=_red: nm.kl_div(x, t, red, True)),
+    ]
+_LOSSES += [
+    ("binary_cross_entropy", "default", [In((2, 3), _unit), In((2, 3), _unit)],
+     F.binary_cross_entropy, nm.binary_cross_entropy),
+    ("binary_cross_entropy_with_logits", "default", [In((2, 3)), In((2, 3), _unit)],
+     F.binary_cross_entropy_with_logits, nm.binary_cross_entropy_with_logits),
+    ("smooth_l1_loss", "default", [In((3, 4), away_from(-1.0, 0.0, 1.0)), In((3, 4), distinct)],
+     lambda a, b: F.smooth_l1_loss(a, b * 0.0), lambda a, b: nm.smooth_l1(a, 0 * b, 1.0, "mean")),
+    ("huber_loss", "default", [In((3, 4), away_from(-1.0, 0.0, 1.0))],
+     lambda a: F.huber_loss(a, on(a, np.zeros((3, 4)))),
+     lambda a: nm.huber(a, np.zeros((3, 4)), 1.0, "mean")),
+]
+for _op, _name, _ins, _f, _r in _LOSSES:
+    _case(f"functional.{_op}", f"{_op}-{_name}", _ins, _f, _r, loose=True)
 _case("functional.dropout", "dropout-eval_is_identity", [In((3, 4))],
       lambda x: F.dropout(x, 0.5, training=False), lambda a: a)
 _case("functional.dropout", "dropout-p0_is_identity", [In((3, 4))],

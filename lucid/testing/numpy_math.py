@@ -163,3 +163,99 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function, element by element with Python's ``math.erf``."""
     return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+# ------------------------------------------------------------------------- losses
+def _class_last(x: np.ndarray) -> np.ndarray:
+    """Move the class axis (1, or 0 for an unbatched input) to the end."""
+    return x if x.ndim == 1 else np.moveaxis(x, 1, -1)
+
+
+def nll_loss_full(log_probs: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                  ignore_index: int = -100, reduction: str = "mean") -> np.ndarray:
+    """NLL over ``(N, C, d...)``/``(C,)`` inputs, one loop per element, PyTorch's weighting."""
+    lp = _class_last(log_probs)
+    c = lp.shape[-1]
+    w = np.ones(c) if weight is None else weight
+    losses = np.zeros(target.shape)
+    weights = np.zeros(target.shape)
+    for idx in np.ndindex(target.shape):
+        k = int(target[idx])
+        if k != ignore_index:
+            weights[idx] = w[k]
+            losses[idx] = -w[k] * lp[idx + (k,)]
+    if reduction == "mean":
+        return np.asarray(losses.sum() / weights.sum())
+    return reduce(losses, reduction)
+
+
+def cross_entropy_full(logits: np.ndarray, target: np.ndarray,
+                       weight: np.ndarray | None = None, ignore_index: int = -100,
+                       reduction: str = "mean", label_smoothing: float = 0.0) -> np.ndarray:
+    """Cross-entropy against class indices or probabilities (PyTorch's definition)."""
+    axis = 0 if logits.ndim == 1 else 1
+    c = logits.shape[axis]
+    lp = log_softmax(logits, axis)
+    w = np.ones(c) if weight is None else weight
+    wshape = [1] * logits.ndim
+    wshape[axis] = c
+    if target.dtype.kind == "f":  # probabilities
+        q = target * (1 - label_smoothing) + label_smoothing / c
+        per = -(lp * q * w.reshape(wshape)).sum(axis=axis)
+        if reduction == "mean":
+            return np.asarray(per.sum() / (logits.size / c))
+        return reduce(per, reduction)
+    nll = nll_loss_full(lp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    keep = target != ignore_index
+    smooth = -(lp * w.reshape(wshape)).sum(axis=axis) * keep
+    if reduction == "mean":
+        denom = sum(w[int(k)] for k in target[keep].ravel())
+        smooth = np.asarray(smooth.sum() / denom)
+    else:
+        smooth = reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + label_smoothing / c * smooth
+
+
+def binary_cross_entropy(p: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None,
+                         reduction: str = "mean") -> np.ndarray:
+    """``-(t log p + (1-t) log(1-p))`` with each log floored at -100."""
+    with np.errstate(divide="ignore"):
+        loss = -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
+    return reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(x: np.ndarray, t: np.ndarray,
+                                     weight: np.ndarray | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: np.ndarray | None = None) -> np.ndarray:
+    """``-(pw·t·log σ(x) + (1-t)·log(1-σ(x)))``, via ``logaddexp`` for stability."""
+    log_sig, log_one_minus = -np.logaddexp(0, -x), -np.logaddexp(0, x)
+    pw = 1.0 if pos_weight is None else pos_weight
+    loss = -(pw * t * log_sig + (1 - t) * log_one_minus)
+    return reduce(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1(a: np.ndarray, b: np.ndarray, beta: float, reduction: str) -> np.ndarray:
+    """Quadratic below ``beta``, linear above."""
+    d = np.abs(a - b)
+    loss = d if beta == 0 else np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return reduce(loss, reduction)
+
+
+def huber(a: np.ndarray, b: np.ndarray, delta: float, reduction: str) -> np.ndarray:
+    """Quadratic below ``delta``, ``delta``-scaled linear above."""
+    d = np.abs(a - b)
+    return reduce(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def kl_div(x: np.ndarray, t: np.ndarray, reduction: str, log_target: bool) -> np.ndarray:
+    """Pointwise KL terms of log-probabilities ``x`` against ``t``; ``batchmean`` too."""
+    if log_target:
+        loss = np.exp(t) * (t - x)
+    else:
+        loss = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0) - t * x
+    if reduction == "batchmean":
+        return np.asarray(loss.sum() / x.shape[0])
+    return reduce(loss, reduction)

@@ -9,7 +9,17 @@ per kind: ``conv``, ``pooling``, ``normalization``, ``linear`` (with dropout), `
 from ...ops import log_softmax, relu, softmax
 from .conv import conv2d
 from .linear import dropout, linear
-from .loss import cross_entropy, mse_loss, nll_loss
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from .normalization import batch_norm
 from .pooling import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
 
@@ -18,3 +28,5 @@ __all__ = [
     "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "relu", "softmax",
     "global_avg_pool2d",
 ]
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss", "kl_div",
+            "l1_loss", "smooth_l1_loss"]
