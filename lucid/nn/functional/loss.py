@@ -200,7 +200,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, *,
         if reduction == "none":
             return -terms.sum(class_dim)
         total = -terms.sum()
-        return total / (input.size // n_classes) if reduction == "mean" else total
+        return total / (input.numel() // n_classes) if reduction == "mean" else total
     t = _class_target(input, t, class_dim, fn)
     loss, w_t, mask = _nll(logp, t, w, ignore_index, reduction, fn)
     if label_smoothing == 0.0:
