@@ -151,22 +151,37 @@ def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False,
     return _leaf(b.ones(x.shape, dt), b, requires_grad)
 
 
-def full_like(x: Tensor, fill_value: float, dtype: Any = None, backend: Any = None) -> Tensor:
+def full_like(x: Tensor, fill_value: float, dtype: Any = None, backend: Any = None, *,
+              requires_grad: bool = False) -> Tensor:
     """``fill_value`` with the shape of ``x``."""
     b, dt = _like(x, dtype, backend)
-    return Tensor._wrap(b.full(x.shape, fill_value, dt), b)
+    return _leaf(b.full(x.shape, fill_value, dt), b, requires_grad)
 
 
-def randn_like(x: Tensor, dtype: Any = None, backend: Any = None) -> Tensor:
+def empty_like(x: Tensor, dtype: Any = None, requires_grad: bool = False,
+               backend: Any = None) -> Tensor:
+    """A tensor shaped like ``x``; lucid fills it with zeros (never uninitialised memory)."""
+    return zeros_like(x, dtype, requires_grad, backend)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+          backend: str | Backend | None = None) -> Tensor:
+    """A tensor of ``shape``; lucid fills it with zeros (never uninitialised memory)."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def randn_like(x: Tensor, dtype: Any = None, backend: Any = None, *,
+               requires_grad: bool = False) -> Tensor:
     """Standard-normal samples with the shape of ``x``."""
     b, dt = _like(x, dtype, backend)
-    return Tensor._wrap(b.random_normal(x.shape, dt), b)
+    return _leaf(b.random_normal(x.shape, dt), b, requires_grad)
 
 
-def rand_like(x: Tensor, dtype: Any = None, backend: Any = None) -> Tensor:
+def rand_like(x: Tensor, dtype: Any = None, backend: Any = None, *,
+              requires_grad: bool = False) -> Tensor:
     """Uniform samples with the shape of ``x``."""
     b, dt = _like(x, dtype, backend)
-    return Tensor._wrap(b.random_uniform(x.shape, 0.0, 1.0, dt), b)
+    return _leaf(b.random_uniform(x.shape, 0.0, 1.0, dt), b, requires_grad)
 
 
 def from_numpy(array: Any, backend: str | Backend | None = None) -> Tensor:

@@ -23,7 +23,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"digits: {len(train)} train / {len(test)} test images, "
           f"{args.image_size}x{args.image_size}, backend {backend.name}")
     model = models.get(args.model, num_classes=10, in_channels=1).to(backend.name)
-    n_params = sum(p.size for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())
     print(f"model {args.model}: {n_params:,} parameters")
     train_loader = DataLoader(train, args.batch_size, shuffle=True, seed=args.seed,
                               backend=backend)
@@ -92,7 +92,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         print(f"lucid convert: error: {exc}", file=sys.stderr)
         return 2
     report = done.report
-    n_params = sum(p.size for p in done.model.parameters())
+    n_params = sum(p.numel() for p in done.model.parameters())
     print(f"read {len(done.source.arrays)} tensors from {args.src} ({done.source.file_format}, "
           f"{report.naming} naming)")
     print(f"wrote {report.n_tensors} tensors ({n_params:,} parameters, {report.n_values:,} "

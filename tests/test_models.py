@@ -34,7 +34,7 @@ ATTENTION_WIDTHS = {
 
 
 def n_params(model: nn.Module) -> int:
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_documentation_example_runs_as_written():

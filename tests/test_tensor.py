@@ -19,7 +19,8 @@ def test_attributes_of_a_new_tensor() -> None:
     assert t.shape == (2, 3) and isinstance(t.shape, tuple)
     assert t.dtype == lucid.float32 and t.dtype == "float32"
     assert t.ndim == 2 and t.dim() == 2
-    assert t.size == 6 and t.numel() == 6 and len(t) == 2
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-2) == 2 and t.numel() == 6
+    assert len(t) == 2
     assert t.backend.name == "numpy" and t.device == "numpy"
     assert t.requires_grad is False and t.grad is None
     assert t.is_leaf and t.grad_fn is None

@@ -354,7 +354,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of parameter elements (only those requiring grad if asked)."""
-        return sum(p.size for p in self.parameters()
+        return sum(p.numel() for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------ modes, grads

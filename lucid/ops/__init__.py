@@ -25,6 +25,7 @@ from .compare import (
 )
 from .conversion import astype, to_backend
 from .indexing import getitem
+from .linalg import bmm, dot, einsum, mm
 from .pointwise import abs, clamp, clip, exp, log, relu, sigmoid, sqrt, tanh
 from .reduction import (
     amax,
@@ -44,16 +45,32 @@ from .reduction import (
     var,
 )
 from .rounding import ceil, floor, round, sign, trunc
+from .selection import (
+    argsort,
+    gather,
+    index_select,
+    masked_fill,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
+)
 from .shape import (
     broadcast_to,
     cat,
+    chunk,
     concatenate,
     flatten,
+    flip,
     pad,
     permute,
+    repeat,
     reshape,
+    roll,
+    split,
     squeeze,
     stack,
+    tile,
     transpose,
     unsqueeze,
 )
@@ -74,4 +91,8 @@ __all__ = [
     "trunc",
     # reductions
     "amax", "amin", "cumprod", "cumsum", "logsumexp", "norm", "prod", "std",
+    # selection, shape, products
+    "argsort", "bmm", "chunk", "dot", "einsum", "flip", "gather", "index_select",
+    "masked_fill", "mm", "repeat", "roll", "scatter", "scatter_add", "sort", "split", "tile",
+    "topk",
 ]

@@ -132,8 +132,10 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     return permute(x, *axes)
 
 
-def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None, *,
+            axis: int | Sequence[int] | None = None) -> Tensor:
     """Remove axes of length one (all of them, or the given ones)."""
+    axis = dim if axis is None else axis
     shape = x.shape
     if axis is None:
         new = tuple(s for s in shape if s != 1)
@@ -143,16 +145,25 @@ def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(x, new)
 
 
-def unsqueeze(x: Tensor, axis: int) -> Tensor:
-    """Insert an axis of length one at ``axis``."""
+def unsqueeze(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Insert an axis of length one at ``dim``."""
+    axis = dim if axis is None else axis
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"unsqueeze: dim must be an int, got {axis!r}")
+    if not -(x.ndim + 1) <= axis <= x.ndim:
+        raise IndexError(f"unsqueeze: dim {axis} is out of range for a tensor with {x.ndim} "
+                         f"dimensions (expected {-(x.ndim + 1)}..{x.ndim})")
     shape = list(x.shape)
     ax = axis % (len(shape) + 1) if axis < 0 else axis
     shape.insert(ax, 1)
     return reshape(x, tuple(shape))
 
 
-def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-    """Merge axes ``start_axis..end_axis`` (inclusive) into one."""
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1, *, start_axis: int | None = None,
+            end_axis: int | None = None) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` (inclusive) into one."""
+    start_axis = start_dim if start_axis is None else start_axis
+    end_axis = end_dim if end_axis is None else end_axis
     shape = x.shape
     if not shape:
         return reshape(x, (1,))
@@ -178,8 +189,9 @@ def _as_tensors(tensors: Sequence[Any]) -> list[Tensor]:
     return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim."""
+    axis = dim if axis is None else axis
     ts = _as_tensors(tensors)
     same_backend(ts, "concatenate")
     ax = axis % builtins.max(ts[0].ndim, 1)
@@ -195,8 +207,9 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 cat = concatenate
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis."""
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along a new dim."""
+    axis = dim if axis is None else axis
     ts = _as_tensors(tensors)
     same_backend(ts, "stack")
     if any(t.shape != ts[0].shape for t in ts[1:]):
@@ -207,3 +220,99 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def pad(x: Tensor, pad_width: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
     """Constant-pad each axis by ``(before, after)``."""
     return Pad.apply(x, tuple((int(p), int(q)) for p, q in pad_width), value)
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """``x`` with the order of the entries along ``dims`` reversed."""
+    axes = axes_arg(dims, x.ndim) or ()
+    if x.ndim == 0:
+        return x.clone()
+    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))
+    return _ops_getitem(x, index)
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Entries shifted along ``dims`` with wrap-around (of the flattened tensor when None)."""
+    if dims is None:
+        if not isinstance(shifts, int):
+            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts!r}")
+        return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
+    shift_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dim_t = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shift_t) != len(dim_t):
+        raise ValueError(f"roll: shifts {shifts!r} and dims {dims!r} must have the same length")
+    out = x
+    for s, d in zip(shift_t, dim_t):
+        (ax,) = axes_arg(d, x.ndim) or (0,)
+        n = x.shape[ax] if x.ndim else 1
+        if n == 0:
+            continue
+        s %= n
+        if s == 0:
+            continue
+        lead = (slice(None),) * ax
+        out = concatenate([_ops_getitem(out, lead + (slice(n - s, None),)),
+                           _ops_getitem(out, lead + (slice(0, n - s),))], ax)
+    return out
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """``x`` tiled ``sizes[i]`` times along each dimension, as ``Tensor.repeat``."""
+    reps = shape_arg(sizes)
+    if len(reps) < x.ndim:
+        raise ValueError(f"repeat: got {len(reps)} repeat counts for a tensor with {x.ndim} "
+                         f"dimensions; give at least one per dimension")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeat counts must be non-negative, got {reps}")
+    shape = (1,) * (len(reps) - x.ndim) + x.shape
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    return broadcast_to(reshape(x, inter), big).reshape(
+        tuple(r * s for r, s in zip(reps, shape)))
+
+
+def tile(x: Tensor, dims: Any) -> Tensor:
+    """``x`` tiled ``dims`` times (fewer counts than dimensions count from the right)."""
+    reps = shape_arg((dims,)) if not isinstance(dims, int) else (dims,)
+    reps = (1,) * (x.ndim - len(reps)) + tuple(reps)
+    return repeat(x, reps)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``x`` along ``dim``: of one size (the last may be smaller) or of the given
+    sizes."""
+    (ax,) = axes_arg(dim, x.ndim) or (0,)
+    n = x.shape[ax]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+        if n == 0:
+            sizes = [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} must be non-negative and sum to the "
+                             f"size {n} of dimension {ax}")
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(_ops_getitem(x, (slice(None),) * ax + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x`` split into at most ``chunks`` pieces of equal size along ``dim`` (last smaller)."""
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    (ax,) = axes_arg(dim, x.ndim) or (0,)
+    n = x.shape[ax]
+    return split(x, builtins.max(-(-n // chunks), 1), ax)
+
+
+def _ops_getitem(x: Tensor, index: Any) -> Tensor:
+    from .indexing import getitem  # indexing imports nothing of this module: no cycle
+
+    return getitem(x, index)

@@ -53,11 +53,11 @@ def _axis(x: Tensor, axis: int, op: str) -> int:
     return found[0]
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Softmax along ``axis``."""
-    return Softmax.apply(x, _axis(x, axis, "softmax"))
+def softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """Softmax along ``dim``."""
+    return Softmax.apply(x, _axis(x, dim if axis is None else axis, "softmax"))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis``."""
-    return LogSoftmax.apply(x, _axis(x, axis, "log_softmax"))
+def log_softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """Log-softmax along ``dim``."""
+    return LogSoftmax.apply(x, _axis(x, dim if axis is None else axis, "log_softmax"))

@@ -125,7 +125,7 @@ def _shapes(shapes: list[tuple[int, ...]]) -> str:
 
 
 def _own_params(m: Module) -> int:
-    return sum(p.size for p in m.parameters(recurse=False))
+    return sum(p.numel() for p in m.parameters(recurse=False))
 
 
 def summary(model: Module, input_size: Any, depth: int = 3, *, dtype: Any = None,
@@ -162,16 +162,16 @@ def summary(model: Module, input_size: Any, depth: int = 3, *, dtype: Any = None
 
     visit(root)
     count = flop_count_of(root)
-    leaf_out = sum(t.size * t.dtype.itemsize for c in root.walk() if not c.children
+    leaf_out = sum(t.numel() * t.dtype.itemsize for c in root.walk() if not c.children
                    for t in tensors_in(c.output))
     params = list(model.parameters())
     return ModelSummary(
         model_name=type(model).__name__, input_size=tuple(x.shape), depth=depth, rows=rows,
-        total_params=sum(p.size for p in params),
-        trainable_params=sum(p.size for p in params if p.requires_grad),
+        total_params=sum(p.numel() for p in params),
+        trainable_params=sum(p.numel() for p in params if p.requires_grad),
         total_macs=count.macs, input_bytes=prod(x.shape) * x.dtype.itemsize,
         activation_bytes=2 * leaf_out,
-        param_bytes=sum(p.size * p.dtype.itemsize for p in params),
+        param_bytes=sum(p.numel() * p.dtype.itemsize for p in params),
         uncounted=count.uncounted)
 
 

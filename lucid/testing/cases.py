@@ -401,6 +401,80 @@ for _name, _index in INDEXES:
     _f, _r = _getitem(_index)
     _case("getitem", f"getitem-{_name}", [In((3, 4, 5))], _f, _r)
 
+# ------------------------------------------------- selection, reordering, products
+_GATHER = np.array([[0, 2, 2], [1, 0, 3], [3, 3, 1]])
+_case("gather", "gather_dim1", [In((3, 4))], lambda x: lucid.gather(x, 1, on(x, _GATHER)),
+      lambda a: np.take_along_axis(a, _GATHER, 1))
+_case("gather", "gather_dim0_method", [In((4, 3))], lambda x: x.gather(0, on(x, _GATHER)),
+      lambda a: np.take_along_axis(a, _GATHER, 0))
+_SCATTER = np.array([[0, 2], [3, 1], [1, 0]])
+
+
+def _np_scatter(a: np.ndarray, src: np.ndarray, add: bool) -> np.ndarray:
+    out = a.copy()
+    for i in range(_SCATTER.shape[0]):
+        for j in range(_SCATTER.shape[1]):
+            if add:
+                out[i, _SCATTER[i, j]] += src[i, j]
+            else:
+                out[i, _SCATTER[i, j]] = src[i, j]
+    return out
+
+
+_case("scatter", "scatter_dim1", [In((3, 4)), In((3, 3))],
+      lambda x, s: lucid.scatter(x, 1, on(x, _SCATTER), s),
+      lambda a, s: _np_scatter(a, s, False))
+_case("scatter", "scatter_value_method", [In((3, 4))],
+      lambda x: x.scatter(1, on(x, _SCATTER), value=0.5),
+      lambda a: _np_scatter(a, np.full((3, 2), 0.5), False))
+_case("scatter_add", "scatter_add_dim1", [In((3, 4)), In((3, 2))],
+      lambda x, s: x.scatter_add(1, on(x, _SCATTER), s), lambda a, s: _np_scatter(a, s, True))
+_SELECT = np.array([2, 0, 2])
+_case("index_select", "index_select_dim1_repeated", [In((3, 4))],
+      lambda x: lucid.index_select(x, 1, on(x, _SELECT)), lambda a: a[:, _SELECT])
+_case("index_select", "index_select_method", [In((3, 4))],
+      lambda x: x.index_select(0, on(x, _SELECT)), lambda a: a[_SELECT])
+_case("masked_fill", "masked_fill_broadcast", [In((2, 3))],
+      lambda x: lucid.masked_fill(x, on(x, _MASK[0]), -1.5),
+      lambda a: np.where(_MASK[0], -1.5, a))
+_case("masked_fill", "masked_fill_method", [In((2, 3))],
+      lambda x: x.masked_fill(on(x, _MASK), 0.0), lambda a: np.where(_MASK, 0.0, a))
+_case("sort", "sort_values", [In((3, 5), distinct)], lambda x: lucid.sort(x, 1).values,
+      lambda a: np.sort(a, 1))
+_case("sort", "sort_descending_dim0", [In((4, 3), distinct)],
+      lambda x: x.sort(0, descending=True)[0], lambda a: -np.sort(-a, 0))
+_case("topk", "topk_largest", [In((3, 6), distinct)], lambda x: lucid.topk(x, 2).values,
+      lambda a: -np.sort(-a, 1)[:, :2])
+_case("topk", "topk_smallest_dim0", [In((5, 3), distinct)],
+      lambda x: x.topk(3, dim=0, largest=False).values, lambda a: np.sort(a, 0)[:3])
+_case("flip", "flip_two_dims", [In((2, 3, 4))], lambda x: lucid.flip(x, (0, 2)),
+      lambda a: a[::-1, :, ::-1])
+_case("flip", "flip_method", [In((3, 4))], lambda x: x.flip(-1), lambda a: a[:, ::-1])
+_case("roll", "roll_dims", [In((3, 4))], lambda x: lucid.roll(x, (1, -1), (0, 1)),
+      lambda a: np.roll(a, (1, -1), (0, 1)))
+_case("roll", "roll_flat_method", [In((3, 4))], lambda x: x.roll(5),
+      lambda a: np.roll(a, 5))
+_case("repeat", "repeat_new_dim", [In((2, 3))], lambda x: x.repeat(2, 1, 3),
+      lambda a: np.tile(a, (2, 1, 3)))
+_case("tile", "tile_short", [In((2, 3))], lambda x: lucid.tile(x, (2,)),
+      lambda a: np.tile(a, (2,)))
+_case("split", "split_sizes", [In((3, 5))],
+      lambda x: lucid.cat([p * (i + 1) for i, p in enumerate(lucid.split(x, [1, 4], 1))], 1),
+      lambda a: np.concatenate([a[:, :1], 2 * a[:, 1:]], 1))
+_case("chunk", "chunk_uneven", [In((5, 2))],
+      lambda x: lucid.cat([p * (i + 1) for i, p in enumerate(x.chunk(2))], 0),
+      lambda a: np.concatenate([a[:3], 2 * a[3:]], 0))
+_case("mm", "mm", [In((3, 4)), In((4, 2))], lucid.mm, np.matmul, loose=True)
+_case("bmm", "bmm_method", [In((2, 3, 4)), In((2, 4, 2))], lambda a, b: a.bmm(b), np.matmul,
+      loose=True)
+_case("dot", "dot", [In((5,)), In((5,))], lucid.dot, np.dot, loose=True)
+for _eq, _shapes in (("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+                     ("ij->j", [(3, 4)]), ("i,j->ij", [(3,), (4,)]),
+                     ("abc,cd->da", [(2, 3, 4), (4, 5)]), ("ij,ij", [(3, 4), (3, 4)])):
+    _case("einsum", f"einsum-{_eq.replace('->', '_to_').replace(',', '_')}",
+          [In(s) for s in _shapes], lambda *xs, e=_eq: lucid.einsum(e, *xs),
+          lambda *a, e=_eq: np.einsum(e, *a), loose=True)
+
 # ---------------------------------------------------------------- softmax family
 for _ax in (0, 1, -1):
     _case("softmax", f"softmax_axis{_ax}", [In((3, 4, 5))],

@@ -255,7 +255,7 @@ class BackendConformance:
         rng = np.random.default_rng(1)
         host = (rng.standard_normal((3, 4)) * 10).astype(dtype)
         t = self.tensor(host)
-        assert t.dtype == dtype and t.shape == (3, 4) and t.ndim == 2 and t.size == 12
+        assert t.dtype == dtype and t.shape == (3, 4) and t.ndim == 2 and t.numel() == 12
         assert b.is_native(t.data)
         assert b.dtype_of(t.data) == dtype
         for back in (t.numpy(), b.to_numpy(t.data), np.asarray(t)):
