@@ -16,7 +16,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "api-coverage.md"
 ROW = re.compile(r"^\|\s*`([\w.]+)`\s*\|\s*(yes|no)\s*\|")
 #: The namespaces the table covers, and how to list their public names.
 NAMESPACES = ("lucid", "lucid.Tensor", "lucid.nn", "lucid.nn.functional", "lucid.optim",
-              "lucid.optim.lr_scheduler", "lucid.nn.utils")
+              "lucid.optim.lr_scheduler", "lucid.nn.utils", "lucid.visual")
 
 
 def _rows() -> list[tuple[str, str]]:
