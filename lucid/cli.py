@@ -1,4 +1,5 @@
-"""The ``lucid`` command line: train on the bundled digits, list models and backends."""
+"""The ``lucid`` command line: train on the bundled digits, list and summarise models, list
+backends, convert weights."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -63,14 +65,128 @@ def _limit_blas_threads(threads: int) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 
 
-def _cmd_models(args: argparse.Namespace) -> int:
+def _print_table(header: list[str], rows: list[list[str]], right: set[int],
+                 footer: Sequence[str] = ()) -> None:
+    """Print a table with ``rich`` on a terminal when it is installed, else as plain text."""
+    if sys.stdout.isatty():
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            pass
+        else:
+            table = Table(*header, show_lines=False, header_style="bold")
+            for i, col in enumerate(table.columns):
+                col.justify = "right" if i in right else "left"
+            for r in rows:
+                table.add_row(*r)
+            console = Console()
+            console.print(table)
+            for text in footer:
+                console.print(text)
+            return
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if i in right else v.ljust(w)
+                         for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+    for text in footer:
+        print(text)
+
+
+def _model_stats(name: str, image_size: int) -> dict[str, Any]:
+    """Parameters and GMACs of a registered model at ``image_size`` (errors as text)."""
+    import lucid
     from lucid import models
 
+    try:
+        model = models.get(name)
+        in_channels = getattr(getattr(model, "config", None), "in_channels", 3)
+        macs = lucid.count_flops(model, (1, in_channels, image_size, image_size)).macs
+        return {"params": model.num_parameters(), "gmacs": round(macs / 1e9, 3)}
+    except Exception as exc:  # a plugin model that cannot run here is listed, not fatal
+        return {"params": None, "gmacs": None, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    import json
+
+    from lucid import models
+
+    found = []
     for name in models.list_models(args.pattern, family=args.family):
         entry = models.model_entry(name)
-        print(f"{name:<28} {entry.family:<10} {entry.source}")
+        row: dict[str, Any] = {"name": name, "family": entry.family, "source": entry.source}
+        if not args.no_stats:
+            row.update(_model_stats(name, args.image_size))
+        found.append(row)
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        gmacs = f"GMACs@{args.image_size}"
+        header = ["model", "family", "params", gmacs, "source"]
+        if args.no_stats:
+            header = ["model", "family", "source"]
+        cells = []
+        for r in found:
+            stats = [] if args.no_stats else [
+                "?" if r["params"] is None else f"{r['params']:,}",
+                "?" if r["gmacs"] is None else f"{r['gmacs']:.2f}"]
+            cells.append([r["name"], r["family"], *stats, str(r["source"])])
+        _print_table(header, cells, set() if args.no_stats else {2, 3})
+    for r in found:
+        if r.get("error"):
+            print(f"! {r['name']}: {r['error']}", file=sys.stderr)
     for label, reason in models.plugin_failures().items():
         print(f"! model plugin {label} failed: {reason}", file=sys.stderr)
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    import json
+
+    import lucid
+    from lucid import models
+    from lucid.visual import build_module_mermaid_chart
+
+    model = models.get(args.model)
+    if args.format == "mermaid":
+        sys.stdout.write(build_module_mermaid_chart(model, args.input_size, depth=args.depth))
+        return 0
+    s = lucid.summary(model, args.input_size, depth=args.depth)
+    if args.format == "json":
+        print(json.dumps(s.to_dict(), indent=2))
+    else:
+        header, cells = s.table_cells()
+        _print_table(header, cells, {3, 4}, s.totals_lines())
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import platform
+
+    import lucid
+    from lucid import models
+
+    try:
+        import numpy
+        numpy_version = numpy.__version__
+    except ImportError:
+        numpy_version = "not installed"
+    print(f"lucid {lucid.__version__}")
+    print(f"Python {platform.python_version()} ({sys.executable})")
+    print(f"NumPy {numpy_version}")
+    print("backends:")
+    for status in lucid.backends.available().values():
+        print(f"  {status}")
+    print(f"models: {len(models.list_models())} registered")
+    for label, reason in models.plugin_failures().items():
+        print(f"  ! model plugin {label} failed: {reason}")
     return 0
 
 
@@ -103,9 +219,16 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    import lucid
+
+    return lucid.__version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lucid`` command."""
     parser = argparse.ArgumentParser(prog="lucid", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lucid {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a registered model on the bundled digits dataset")
@@ -124,10 +247,29 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
 
-    m = sub.add_parser("models", help="list registered models")
+    m = sub.add_parser("models", help="list registered models with parameters and GMACs")
     m.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard")
     m.add_argument("--family", default=None)
+    m.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    m.add_argument("--image-size", type=int, default=224,
+                   help="square input size the GMACs are counted at (default 224)")
+    m.add_argument("--no-stats", action="store_true",
+                   help="do not build the models (no parameter and GMAC columns; fast)")
     m.set_defaults(func=_cmd_models)
+
+    s = sub.add_parser("summary", help="per-layer table, JSON or Mermaid chart of a model",
+                       description="Run MODEL once on zeros of --input-size and show its "
+                       "layers: output shapes, parameters and MACs (table or json), or a "
+                       "Mermaid flowchart (mermaid).")
+    s.add_argument("model", help="registered model name, e.g. sk_resnet_50")
+    s.add_argument("--input-size", default="1,3,224,224",
+                   help="input shape, batch included (default 1,3,224,224)")
+    s.add_argument("--depth", type=int, default=3, help="levels of submodules shown")
+    s.add_argument("--format", choices=("table", "mermaid", "json"), default="table")
+    s.set_defaults(func=_cmd_summary)
+
+    i = sub.add_parser("info", help="lucid, Python and NumPy versions, backends, models")
+    i.set_defaults(func=_cmd_info)
 
     b = sub.add_parser("backends", help="list backends and why any is unavailable")
     b.set_defaults(func=_cmd_backends)
