@@ -139,8 +139,7 @@ def test_optimizer_argument_errors():
     p = _param()
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="option 'lr' is required"):
-        optim.SGD([p])
+    assert optim.SGD([p]).defaults["lr"] == 1e-3  # PyTorch's default since 2.6
     with pytest.raises(TypeError, match="single Tensor"):
         optim.SGD(p, lr=0.1)
     with pytest.raises(ValueError, match="more than one param group"):
@@ -352,3 +351,31 @@ def test_scheduler_argument_errors():
         lr_scheduler.OneCycleLR(Plain([_param()], {"lr": 0.1}), max_lr=1.0, total_steps=5)
     with pytest.raises(ValueError, match="total_steps, or both epochs"):
         lr_scheduler.OneCycleLR(_sgd(), max_lr=1.0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.RMSprop([p], alpha=-0.1), "RMSprop: alpha must be a number in >= 0.0"),
+    (lambda p: optim.RMSprop([p], momentum=-1), "RMSprop: momentum must be"),
+    (lambda p: optim.Adagrad([p], lr_decay=-1), "Adagrad: lr_decay must be"),
+    (lambda p: optim.Adagrad([p], initial_accumulator_value=-1),
+     "Adagrad: initial_accumulator_value must be"),
+    (lambda p: optim.Adadelta([p], rho=1.5), r"Adadelta: rho must be a number in \[0.0, 1.0\]"),
+    (lambda p: optim.Adamax([p], betas=(1.0, 0.9)), r"Adamax: betas\[0\]"),
+    (lambda p: optim.NAdam([p], momentum_decay=-0.1), "NAdam: momentum_decay must be"),
+    (lambda p: optim.RAdam([p], eps=-1), "RAdam: eps must be"),
+])
+def test_new_optimizer_option_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(_param())
+
+
+@pytest.mark.parametrize("cls", [optim.RMSprop, optim.Adagrad, optim.Adadelta, optim.Adamax,
+                                 optim.NAdam, optim.RAdam])
+def test_new_optimizers_lower_a_quadratic(cls):
+    p = lucid.tensor([2.0, -3.0], requires_grad=True)
+    opt = cls([p], lr=0.1) if cls is not optim.Adadelta else cls([p], lr=10.0)
+    for _ in range(50):
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+    assert float((p * p).sum().item()) < 13.0 * 0.5

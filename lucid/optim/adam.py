@@ -11,21 +11,21 @@ from .optimizer import Optimizer, check_float
 
 
 class Adam(Optimizer):
-    """Adam with PyTorch's update rule (L2 ``weight_decay`` added to the gradient).
+    """Adam with PyTorch's update rule (L2 ``weight_decay`` added to the gradient, or with
+    ``decoupled_weight_decay`` the AdamW shrinkage ``p ← p·(1 − lr·weight_decay)``).
 
     ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``; with bias corrections
     ``c1 = 1 − β1^t``, ``c2 = 1 − β2^t``: ``p ← p − (lr/c1)·m / (√v/√c2 + eps)``
     (AMSGrad uses the running maximum of ``v`` instead of ``v``).
     """
 
-    _decoupled = False
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
-                 ) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -47,7 +47,7 @@ class Adam(Optimizer):
         g = b.negative(grad) if group["maximize"] else grad
         param = p.data
         if wd != 0:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 param = b.multiply(param, 1.0 - lr * wd)
             else:
                 g = b.add(g, b.multiply(param, wd))
@@ -77,12 +77,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay: ``p ← p·(1 − lr·weight_decay)`` before the Adam step."""
-
-    _decoupled = True
+    """Adam with decoupled weight decay: ``p ← p·(1 − lr·weight_decay)`` before the Adam step
+    (``Adam(..., decoupled_weight_decay=True)`` with PyTorch's default ``weight_decay=1e-2``).
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
                  ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

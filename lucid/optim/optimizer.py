@@ -110,7 +110,7 @@ class Optimizer:
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
-                if p in self.state:
+                if self.state.get(p):  # (no entry for a stateless update, as in PyTorch)
                     state[index[id(p)]] = {k: v.detach() if isinstance(v, Tensor) else
                                            copy.deepcopy(v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": copy.deepcopy(groups)}

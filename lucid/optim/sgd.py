@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._tensor import Tensor
-from .optimizer import _REQUIRED, Optimizer, check_float
+from .optimizer import Optimizer, check_float
 
 
 class SGD(Optimizer):
@@ -14,12 +14,13 @@ class SGD(Optimizer):
 
     With ``g = grad + weight_decay·p``: when ``momentum > 0`` the buffer starts as ``g`` and
     then becomes ``momentum·buf + (1 − dampening)·g``; the step direction is the buffer, or
-    ``g + momentum·buf`` with ``nesterov``. Then ``p ← p − lr·direction``.
+    ``g + momentum·buf`` with ``nesterov``. Then ``p ← p − lr·direction``. ``lr`` defaults to
+    PyTorch's (since 2.6) ``1e-3``.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = _REQUIRED,  # type: ignore[assignment]
-                 momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False, maximize: bool = False) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
