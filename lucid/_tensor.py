@@ -26,7 +26,7 @@ class Tensor:
     """An n-dimensional array on one backend, optionally recording operations for autograd."""
 
     __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
-                 "_grad_hooks", "__weakref__")
+                 "_grad_hooks", "_version", "__weakref__")
     __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
 
     data: Any
@@ -52,6 +52,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._node: Node | None = None
         self._retains_grad = False
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -65,6 +66,7 @@ class Tensor:
         t.grad = None
         t._node = node
         t._retains_grad = False
+        t._version = 0
         t.requires_grad = node is not None
         return t
 
@@ -682,6 +684,153 @@ class Tensor:
     def contiguous(self):
         """This tensor: lucid's arrays need no separate contiguous copy."""
         return self
+
+    # ------------------------------------------------------ in-place (lucid.ops.inplace)
+    def __setitem__(self, index, value):
+        _ops.apply_inplace(self, "__setitem__", lambda t: _ops.setitem(t, index, value))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def add_(self, other, *, alpha=1):
+        """In-place ``self += alpha * other``."""
+        o = other if alpha == 1 else _ops.mul(other, alpha)
+        return _ops.apply_inplace(self, "add_", lambda t: _ops.add(t, o))
+
+    def sub_(self, other, *, alpha=1):
+        """In-place ``self -= alpha * other``."""
+        o = other if alpha == 1 else _ops.mul(other, alpha)
+        return _ops.apply_inplace(self, "sub_", lambda t: _ops.sub(t, o))
+
+    def mul_(self, other):
+        """In-place ``self *= other``."""
+        return _ops.apply_inplace(self, "mul_", lambda t: _ops.mul(t, other))
+
+    def div_(self, other):
+        """In-place ``self /= other``."""
+        return _ops.apply_inplace(self, "div_", lambda t: _ops.div(t, other))
+
+    def pow_(self, exponent):
+        """In-place ``self **= exponent``."""
+        return _ops.apply_inplace(self, "pow_", lambda t: _ops.pow(t, exponent))
+
+    def clamp_(self, min=None, max=None):
+        """In-place clamp into ``[min, max]``."""
+        return _ops.apply_inplace(self, "clamp_", lambda t: _ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def round_(self, *, decimals=0):
+        """In-place rounding."""
+        return _ops.apply_inplace(self, "round_", lambda t: _ops.round(t, decimals=decimals))
+
+    def zero_(self):
+        """In-place fill with zeros."""
+        return _ops.apply_inplace(self, "zero_", lambda t: _ops.fill(t, 0))
+
+    def fill_(self, value):
+        """In-place fill with ``value``."""
+        return _ops.apply_inplace(self, "fill_", lambda t: _ops.fill(t, value))
+
+    def copy_(self, src):
+        """In-place copy of ``src``'s values (broadcast, cast to this dtype); the gradient
+        goes to ``src``."""
+        if not isinstance(src, Tensor):
+            src = Tensor(src, dtype=self.dtype, backend=self.backend)
+
+        def copy(t):
+            s = src.to(t.backend) if src.backend is not t.backend else src
+            s = s.astype(t.dtype) if s.dtype != t.dtype else s
+            return _ops.broadcast_to(s, t.shape) if s.shape != t.shape else _ops.mul(s, 1)
+
+        return _ops.apply_inplace(self, "copy_", copy)
+
+    def masked_fill_(self, mask, value):
+        """In-place ``value`` where ``mask`` holds."""
+        return _ops.apply_inplace(self, "masked_fill_", lambda t: _ops.masked_fill(t, mask, value))
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        """In-place :meth:`scatter`."""
+        return _ops.apply_inplace(self, "scatter_",
+                                  lambda t: _ops.scatter(t, dim, index, src, value=value))
+
+    def scatter_add_(self, dim, index, src):
+        """In-place :meth:`scatter_add`."""
+        return _ops.apply_inplace(self, "scatter_add_",
+                                  lambda t: _ops.scatter_add(t, dim, index, src))
+
+    def neg_(self):
+        """In-place :meth:`neg`."""
+        return _ops.apply_inplace(self, "neg_", _ops.neg)
+
+    def exp_(self):
+        """In-place :meth:`exp`."""
+        return _ops.apply_inplace(self, "exp_", _ops.exp)
+
+    def log_(self):
+        """In-place :meth:`log`."""
+        return _ops.apply_inplace(self, "log_", _ops.log)
+
+    def sqrt_(self):
+        """In-place :meth:`sqrt`."""
+        return _ops.apply_inplace(self, "sqrt_", _ops.sqrt)
+
+    def abs_(self):
+        """In-place :meth:`abs`."""
+        return _ops.apply_inplace(self, "abs_", _ops.abs)
+
+    def sigmoid_(self):
+        """In-place :meth:`sigmoid`."""
+        return _ops.apply_inplace(self, "sigmoid_", _ops.sigmoid)
+
+    def tanh_(self):
+        """In-place :meth:`tanh`."""
+        return _ops.apply_inplace(self, "tanh_", _ops.tanh)
+
+    def relu_(self):
+        """In-place :meth:`relu`."""
+        return _ops.apply_inplace(self, "relu_", _ops.relu)
+
+    def sin_(self):
+        """In-place :meth:`sin`."""
+        return _ops.apply_inplace(self, "sin_", _ops.sin)
+
+    def cos_(self):
+        """In-place :meth:`cos`."""
+        return _ops.apply_inplace(self, "cos_", _ops.cos)
+
+    def floor_(self):
+        """In-place :meth:`floor`."""
+        return _ops.apply_inplace(self, "floor_", _ops.floor)
+
+    def ceil_(self):
+        """In-place :meth:`ceil`."""
+        return _ops.apply_inplace(self, "ceil_", _ops.ceil)
+
+    def trunc_(self):
+        """In-place :meth:`trunc`."""
+        return _ops.apply_inplace(self, "trunc_", _ops.trunc)
+
+    def log1p_(self):
+        """In-place :meth:`log1p`."""
+        return _ops.apply_inplace(self, "log1p_", _ops.log1p)
+
+    def expm1_(self):
+        """In-place :meth:`expm1`."""
+        return _ops.apply_inplace(self, "expm1_", _ops.expm1)
+
+    def sign_(self):
+        """In-place :meth:`sign`."""
+        return _ops.apply_inplace(self, "sign_", _ops.sign)
 
     # ------------------------------------------------ math (lucid.ops trig/special/rounding)
     def sin(self):

@@ -34,8 +34,8 @@ class Node:
     output; a forward that moves its result to another backend sets it to that one.
     """
 
-    __slots__ = ("function", "backend", "inputs", "needs_input_grad", "saved_tensors",
-                 "_released", "__dict__")
+    __slots__ = ("function", "backend", "inputs", "input_nodes", "needs_input_grad",
+                 "saved_tensors", "saved_versions", "saved_output", "_released", "__dict__")
 
     def __init__(self, function: type[Function], backend: Backend,
                  needs_input_grad: tuple[bool, ...]) -> None:
@@ -43,7 +43,14 @@ class Node:
         self.backend = backend
         self.needs_input_grad = needs_input_grad
         self.inputs: tuple[Any, ...] = ()
+        #: each input's ``grad_fn`` when this node was recorded: the graph's edges. An
+        #: in-place op later gives the tensor a new grad_fn; this node still leads to the old.
+        self.input_nodes: tuple[Any, ...] = ()
         self.saved_tensors: tuple[Any, ...] = ()
+        #: ``(input position, version)`` of each input whose array was saved for backward
+        self.saved_versions: tuple[tuple[int, int], ...] = ()
+        #: a weak reference to the output when its array was saved for backward (else None)
+        self.saved_output: Any = None
         self._released = False
 
     @property
@@ -65,8 +72,20 @@ class Node:
         """Gradients for each forward argument (None where there is none) given ``grad``."""
         if self._released:
             raise RuntimeError(_FREED)
+        self.check_versions()
         grads = self.function.backward(self, grad)
         return grads if isinstance(grads, tuple) else (grads,)
+
+    def check_versions(self) -> None:
+        """Raise PyTorch's error when a tensor saved for backward was modified in place."""
+        for i, expected in self.saved_versions:
+            t = self.inputs[i]
+            if t._version != expected:
+                raise RuntimeError(_modified(t, f"input {i} of {self.name}Backward",
+                                             expected))
+        out = self.saved_output() if self.saved_output is not None else None
+        if out is not None and out._version != 0:
+            raise RuntimeError(_modified(out, f"output 0 of {self.name}Backward", 0))
 
     def __getattr__(self, name: str) -> Any:  # only called for attributes never set
         if name.startswith("_"):
@@ -83,25 +102,39 @@ class Node:
         return f"<{self.function.__name__}Backward>"
 
 
-def _topological_order(root: Any) -> list[Any]:
-    """Tensors reachable from ``root`` that require grad, each after all its consumers."""
-    order: list[Any] = []
+def _modified(t: Any, what: str, expected: int) -> str:
+    dims = ", ".join(map(str, t.shape))
+    return (f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.dtype} [{dims}]], which is {what}, is at version "
+            f"{t._version}; expected version {expected} instead. Hint: clone() the tensor "
+            f"before modifying it in place, or modify a copy.")
+
+
+def _key(t: Any, node: Any) -> int:
+    """A graph vertex: a recorded node (one state of a tensor), or a leaf tensor."""
+    return id(t) if node is None else id(node)
+
+
+def _topological_order(root: Any) -> list[tuple[Any, Any]]:
+    """``(tensor, grad_fn)`` vertices reachable from ``root`` needing grad, each after all
+    its consumers. A tensor changed in place appears once per recorded state."""
+    order: list[tuple[Any, Any]] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[Any, Any, bool]] = [(root, root.grad_fn, False)]
     while stack:
-        t, done = stack.pop()
+        t, node, done = stack.pop()
         if done:
-            order.append(t)
+            order.append((t, node))
             continue
-        if id(t) in seen:
+        key = _key(t, node)
+        if key in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        node = t.grad_fn
+        seen.add(key)
+        stack.append((t, node, True))
         if node is not None:
-            for p in node.inputs:
-                if p is not None and p.requires_grad and id(p) not in seen:
-                    stack.append((p, False))
+            for p, pn, need in zip(node.inputs, node.input_nodes, node.needs_input_grad):
+                if p is not None and need and _key(p, pn) not in seen:
+                    stack.append((p, pn, False))
     order.reverse()
     return order
 
@@ -111,28 +144,30 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
 
     ``grad`` is a native array of ``root``'s backend and shape (the caller checks it).
     """
-    grads: dict[int, Any] = {id(root): grad}
+    grads: dict[int, Any] = {_key(root, root.grad_fn): grad}
     fresh: set[int] = set()  # grads that are sums we own (safe to store without copying)
-    for t in _topological_order(root):
-        g = grads.pop(id(t), None)
+    for t, node in _topological_order(root):
+        vertex = _key(t, node)
+        g = grads.pop(vertex, None)
         if g is None:
             continue
-        hooks = getattr(t, "_grad_hooks", None)
+        current = node is t.grad_fn  # not an earlier state of a tensor changed in place
+        hooks = getattr(t, "_grad_hooks", None) if current else None
         if hooks:  # Tensor.register_hook: the complete gradient, before it is used
             g = _run_grad_hooks(t, hooks, g)
-            fresh.discard(id(t))
-        node = t.grad_fn
-        if node is None or t._retains_grad:
-            t._accumulate_grad(g, owned=id(t) in fresh)
+            fresh.discard(vertex)
+        if node is None or (current and t._retains_grad):
+            t._accumulate_grad(g, owned=vertex in fresh)
         if node is None:
             continue
         input_grads = node.run_backward(g)
         if not retain_graph:
             node.release()
-        for p, gp in zip(node.inputs, input_grads):
-            if gp is None or p is None or not p.requires_grad:
+        for p, pn, need, gp in zip(node.inputs, node.input_nodes, node.needs_input_grad,
+                                   input_grads):
+            if gp is None or p is None or not need:
                 continue
-            key = id(p)
+            key = _key(p, pn)
             if key in grads:
                 grads[key] = p.backend.add(grads[key], gp)
                 fresh.add(key)

@@ -29,6 +29,7 @@ Use ``ctx.needs_input_grad`` to skip gradients nobody asked for.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ..backends import MixedBackendError
@@ -92,7 +93,16 @@ class Function:
         if not record:  # (forward may have moved its output: see Node.backend)
             return tensor_class._wrap(out, ctx.backend)
         ctx.inputs = tuple(a if isinstance(a, tensor_class) else None for a in args)
-        return tensor_class._wrap(out, ctx.backend, ctx)
+        ctx.input_nodes = tuple(a._node if isinstance(a, tensor_class) else None for a in args)
+        result = tensor_class._wrap(out, ctx.backend, ctx)
+        saved = ctx.saved_tensors
+        if saved:  # remember versions, to refuse a backward through arrays changed in place
+            ctx.saved_versions = tuple(
+                (i, a._version) for i, a in enumerate(args)
+                if isinstance(a, tensor_class) and any(a.data is s for s in saved))
+            if any(out is s for s in saved):
+                ctx.saved_output = weakref.ref(result)
+        return result
 
 
 __all__ = ["Function", "register_tensor_class"]

@@ -35,6 +35,7 @@ class Parameter(Tensor):
             self.grad = None
             self._node = None
             self._retains_grad = False
+            self._version = 0
             self.requires_grad = False
         else:
             Tensor.__init__(self, data)

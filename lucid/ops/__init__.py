@@ -25,6 +25,7 @@ from .compare import (
 )
 from .conversion import astype, to_backend
 from .indexing import getitem
+from .inplace import apply_inplace, fill, setitem
 from .linalg import bmm, dot, einsum, mm
 from .pointwise import abs, clamp, clip, exp, log, relu, sigmoid, sqrt, tanh
 from .reduction import (
@@ -95,4 +96,6 @@ __all__ = [
     "argsort", "bmm", "chunk", "dot", "einsum", "flip", "gather", "index_select",
     "masked_fill", "mm", "repeat", "roll", "scatter", "scatter_add", "sort", "split", "tile",
     "topk",
+    # in-place support (Tensor.add_, x[i] = v, ...)
+    "apply_inplace", "fill", "setitem",
 ]

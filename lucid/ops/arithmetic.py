@@ -48,7 +48,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> Any:
         bk = ctx.backend
-        ctx.save_for_backward(a, b)
+        na, nb = ctx.needs_input_grad
+        # keep only what a gradient needs (as PyTorch): an in-place change of an operand
+        # whose value no gradient reads must not make backward refuse
+        ctx.save_for_backward(a if nb else None, b if na else None)
         ctx.shapes = (shape_of(bk, a), shape_of(bk, b))
         return bk.multiply(a, b)
 

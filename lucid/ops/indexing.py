@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
@@ -33,7 +34,8 @@ def _native_index(b: Backend, index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_native_index(b, i) for i in index)
     if isinstance(index, list):
-        return b.asarray(index)
+        # an empty list selects nothing: an int64 index (NumPy would make it float64)
+        return b.asarray(index, _dtype.int64) if not index else b.asarray(index)
     return index
 
 

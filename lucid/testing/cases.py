@@ -475,6 +475,41 @@ for _eq, _shapes in (("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk->bik", [(2, 3, 4
           [In(s) for s in _shapes], lambda *xs, e=_eq: lucid.einsum(e, *xs),
           lambda *a, e=_eq: np.einsum(e, *a), loose=True)
 
+# --------------------------------------------------------------------- in-place
+def _set_rows(x: lucid.Tensor, v: lucid.Tensor) -> lucid.Tensor:
+    y = x * 1.0
+    y[1:, ::2] = v
+    return y
+
+
+def _np_set_rows(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out[1:, ::2] = v
+    return out
+
+
+_case("setitem", "setitem_slice_broadcast", [In((3, 4)), In((2,))], _set_rows, _np_set_rows)
+_case("setitem", "setitem_int_array_scalar", [In((4, 3))],
+      lambda x: lucid.ops.setitem(x, on(x, np.array([0, 2]), "int64"), 0.5),
+      lambda a: np.where(np.isin(np.arange(4), [0, 2])[:, None], 0.5, a))
+_case("fill", "fill_", [In((2, 3))], lambda x: (x * 1.0).fill_(0.25) + x,
+      lambda a: 0.25 + a)
+_case("apply_inplace", "inplace_chain", [In((3, 4)), In((4,))],
+      lambda x, w: (x * 1.0).mul_(w).add_(x, alpha=2.0).exp_().clamp_(max=3.0),
+      lambda a, w: np.minimum(np.exp(a * w + 2.0 * a), 3.0))
+_case("apply_inplace", "inplace_operators", [In((3, 4)), In((3, 1), nonzero)],
+      lambda x, w: _iops(x * 1.0, w), lambda a, w: ((a + w) * w - a) / w)
+
+
+def _iops(y: lucid.Tensor, w: lucid.Tensor) -> lucid.Tensor:
+    x = y * 1.0
+    y += w
+    y *= w
+    y -= x
+    y /= w
+    return y
+
+
 # ---------------------------------------------------------------- softmax family
 for _ax in (0, 1, -1):
     _case("softmax", f"softmax_axis{_ax}", [In((3, 4, 5))],
