@@ -316,8 +316,9 @@ def test_one_cycle_lr_and_momentum():
             want_m.append(cos(0.85, 0.95, pct))
     np.testing.assert_allclose(lrs, want_lr, rtol=1e-12)
     np.testing.assert_allclose(moms, want_m, rtol=1e-12)
+    sched.step()  # PyTorch allows stepping total_steps times after construction ...
     with pytest.raises(ValueError, match="total_steps is 10"):
-        sched.step()
+        sched.step()  # ... and no more
     adam = optim.Adam([_param()])
     lr_scheduler.OneCycleLR(adam, max_lr=0.1, epochs=2, steps_per_epoch=5)
     assert adam.param_groups[0]["betas"] == (0.95, 0.999)
@@ -379,3 +380,39 @@ def test_new_optimizers_lower_a_quadratic(cls):
         (p * p).sum().backward()
         opt.step()
     assert float((p * p).sum().item()) < 13.0 * 0.5
+
+
+def test_two_schedulers_on_one_optimizer_compose():
+    opt = _sgd(1.0)
+    step = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    expo = lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    for _ in range(4):
+        opt.step()
+        step.step()
+        expo.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.25 * 0.9**4)
+    assert expo.get_last_lr() == [opt.param_groups[0]["lr"]]
+
+
+def test_new_scheduler_argument_errors():
+    with pytest.raises(ValueError, match="T_0 must be a positive int, got 0"):
+        lr_scheduler.CosineAnnealingWarmRestarts(_sgd(), T_0=0)
+    with pytest.raises(ValueError, match="factor must be in \\[0, 1\\], got 2"):
+        lr_scheduler.ConstantLR(_sgd(), factor=2)
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'up'"):
+        lr_scheduler.ReduceLROnPlateau(_sgd(), mode="up")
+    with pytest.raises(ValueError, match="factor must be < 1, got 1.5"):
+        lr_scheduler.ReduceLROnPlateau(_sgd(), factor=1.5)
+    with pytest.raises(ValueError, match="mode must be 'triangular'"):
+        lr_scheduler.CyclicLR(_sgd(), 0.1, 1.0, mode="sine")
+    with pytest.raises(ValueError, match="max_lr lists 2 values for 1 param groups"):
+        lr_scheduler.CyclicLR(_sgd(), 0.1, [1.0, 2.0])
+    with pytest.raises(TypeError, match="lr_lambda must be callable"):
+        lr_scheduler.LambdaLR(_sgd(), 0.5)
+    with pytest.raises(ValueError, match="scheduler 1 .* another optimizer"):
+        a = lr_scheduler.ExponentialLR(_sgd(), 0.9)
+        lr_scheduler.ChainedScheduler([a, lr_scheduler.ExponentialLR(_sgd(), 0.9)])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        o = _sgd()
+        lr_scheduler.SequentialLR(o, [lr_scheduler.ReduceLROnPlateau(o),
+                                      lr_scheduler.ExponentialLR(o, 0.9)], [2])
