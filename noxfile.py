@@ -12,6 +12,7 @@ through their entry points only. Arguments after ``--`` go to pytest (or ruff, m
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ PLUGINS = ROOT / "plugins"
 ARRAY_API_PLUGIN = PLUGINS / "lucid-array-api"
 SK_EXTRAS_PLUGIN = PLUGINS / "lucid-sk-extras"
 BROKEN_PLUGIN = PLUGINS / "lucid-broken-example"
+MERMAID_CHECK = ROOT / "tests" / "mermaid"
 
 nox.needs_version = ">=2024.3"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -151,3 +153,43 @@ def parity(session: nox.Session) -> None:
     _install_lucid(session, "test")
     session.install("torch==2.14.1", "torchvision==0.29.1", "timm", "safetensors", "pillow")
     session.run("pytest", "-q", "-ra", "-m", "parity", "tests/parity", *session.posargs)
+
+
+def _mermaid_tools_missing() -> str | None:
+    """Why the Mermaid render check cannot run here (no node/npm/Chromium), or None."""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    chromium = os.environ.get("CHROMIUM") or next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+         if shutil.which(n)), None)
+    if chromium is None:
+        missing.append("chromium (or set CHROMIUM)")
+    return f"missing {', '.join(missing)}" if missing else None
+
+
+@nox.session
+def mermaid(session: nox.Session) -> None:
+    """Render lucid's Mermaid charts with the real Mermaid library in headless Chromium.
+
+    Renders the charts of docs/models/sknet.md (sk_resnet_50 and the page's example), the
+    one in docs/architecture.md and the sk_resnet_50 chart lucid builds now; a parse or
+    render error fails the session. SVGs and PNG screenshots land in the session's tmp
+    folder. Needs node, npm and a Chromium (Debian: ``apt-get install nodejs npm chromium``;
+    ``CHROMIUM=/path`` picks one); skips with the reason when any is missing. npm installs
+    the ``mermaid`` and ``puppeteer-core`` packages of tests/mermaid/package.json (no
+    browser download).
+    """
+    reason = _mermaid_tools_missing()
+    if reason:
+        session.skip(f"Mermaid render check needs node, npm and Chromium: {reason}")
+    _install_lucid(session)
+    work = Path(session.create_tmp()) / "mermaid"
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "render.mjs"):
+        shutil.copy(MERMAID_CHECK / name, work / name)
+    session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", str(work),
+                external=True, env={"PUPPETEER_SKIP_DOWNLOAD": "1"})
+    charts = work / "charts"
+    session.run("python", str(MERMAID_CHECK / "extract_charts.py"), str(charts))
+    files = sorted(str(p) for p in charts.glob("*.mmd"))
+    session.run("node", str(work / "render.mjs"), str(work / "rendered"), *files,
+                external=True)
