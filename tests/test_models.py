@@ -40,7 +40,7 @@ def n_params(model: nn.Module) -> int:
 def test_documentation_example_runs_as_written():
     config = models.SKNetConfig(block="basic", layers=[2, 2, 2, 2], kernel_sizes=[3, 7],
                                 num_classes=10, in_channels=1, stem_type="deep", stem_width=32)
-    model = models.SKNet(config)
+    model = models.SKNet(config).eval()  # a batch of one: training-mode batch norm refuses it
     output = model(lucid.zeros(1, 1, 224, 224))
     assert output.shape == (1, 10)
     assert model.kernel_sizes == (3, 7)

@@ -1,4 +1,5 @@
-"""Modules that hold other modules: ``Sequential``, ``ModuleList``, ``ModuleDict``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .module import Module
+from .._tensor import Tensor
+from .module import Module, Parameter
 
 
 def _index(i: int, n: int, kind: str) -> int:
@@ -171,3 +173,119 @@ class ModuleDict(Module):
         m = self[key]
         del self[key]
         return m
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under their indices ("0", "1", ...) as PyTorch's.
+
+    Tensors that are not yet parameters are wrapped in :class:`Parameter` on insertion.
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    @staticmethod
+    def _as_parameter(value: Any) -> Parameter:
+        if isinstance(value, Parameter):
+            return value
+        if isinstance(value, Tensor):
+            return Parameter(value)
+        raise TypeError(f"ParameterList holds lucid.nn.Parameter or Tensor values, got "
+                        f"{type(value).__name__}")
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())  # type: ignore[arg-type]
+
+    def __getitem__(self, i: int | slice) -> Any:
+        values = list(self._parameters.values())
+        if isinstance(i, slice):
+            return ParameterList(values[i])
+        return values[_index(i, len(values), "ParameterList")]
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        self.register_parameter(str(_index(i, len(self), "ParameterList")),
+                                self._as_parameter(value))
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end; returns self."""
+        self.register_parameter(str(len(self)), self._as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append each of ``values``; returns self."""
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({i}): Parameter of shape {tuple(p.shape)}"
+                         for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """An ordered mapping of names to parameters (the names are the state-dict keys)."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+                 ) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        try:
+            value = self._parameters[key]
+        except KeyError:
+            raise KeyError(f"ParameterDict has no key {key!r}; keys: "
+                           f"{list(self._parameters)}") from None
+        assert value is not None
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, ParameterList._as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._parameters.keys()
+
+    def values(self) -> Iterable[Parameter]:
+        """The parameters, in insertion order."""
+        return self._parameters.values()  # type: ignore[return-value]
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, in insertion order."""
+        return self._parameters.items()  # type: ignore[return-value]
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add or replace entries from a mapping or an iterable of pairs."""
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def pop(self, key: str) -> Parameter:
+        """Remove ``key`` and return its parameter."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter of shape {tuple(p.shape)}" for k, p in self.items())

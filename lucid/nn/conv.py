@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv2d`` and the fused ``ConvBNReLU2d`` block."""
+"""Convolution layers: ``Conv2d``, ``Conv1d``, ``ConvTranspose2d`` and the fused
+``ConvBNReLU2d`` block."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .functional._args import pair
 from .linear import Identity
 from .module import Module, Parameter
 from .normalization import BatchNorm2d
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _positive_int(value: Any, name: str, owner: str) -> int:
@@ -38,9 +41,14 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros") -> None:
         super().__init__()
         name = "Conv2d"
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"Conv2d: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.padding_mode = padding_mode
         self.in_channels = _positive_int(in_channels, "in_channels", name)
         self.out_channels = _positive_int(out_channels, "out_channels", name)
         self.groups = _positive_int(groups, "groups", name)
@@ -60,6 +68,7 @@ class Conv2d(Module):
         else:
             self.padding = _positive_pair(padding, "padding", name, minimum=0)
         self._fpad = self._functional_padding()
+        self._mode_pad = self._explicit_padding() if padding_mode != "zeros" else None
         kh, kw = self.kernel_size
         self.weight = Parameter(_creation.zeros(out_channels, in_channels // groups, kh, kw))
         if bias:
@@ -80,6 +89,17 @@ class Conv2d(Module):
             return "same"  # asymmetric: F.conv2d pads the extra row/column itself
         return self.padding
 
+    def _explicit_padding(self) -> tuple[int, int, int, int]:
+        """``(left, right, top, bottom)`` for ``F.pad`` when ``padding_mode`` is not zeros."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            rows, cols = (same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation,
+                                                            strict=True))
+            return (cols[0], cols[1], rows[0], rows[1])
+        ph, pw = self.padding
+        return (pw, pw, ph, ph)
+
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -90,6 +110,10 @@ class Conv2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Convolve ``x``."""
+        if self._mode_pad is not None:
+            mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+            return F.conv2d(F.pad(x, self._mode_pad, mode), self.weight, self.bias,
+                            self.stride, 0, self.dilation, self.groups)
         return F.conv2d(x, self.weight, self.bias, self.stride, self._fpad, self.dilation,
                         self.groups)
 
@@ -105,6 +129,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
         return s
 
 
@@ -138,3 +164,165 @@ class ConvBNReLU2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         """Convolve, normalise, then activate."""
         return self.act(self.bn(self.conv(x)))
+
+
+class Conv1d(Module):
+    """1-D convolution over ``(N, C, L)`` input with an ``(out, in/groups, k)`` weight.
+
+    Initialised as PyTorch's (kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias); ``padding``
+    is an int, ``"valid"`` or ``"same"``; ``padding_mode`` zeros, reflect, replicate or
+    circular.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros") -> None:
+        super().__init__()
+        name = "Conv1d"
+        self.in_channels = _positive_int(in_channels, "in_channels", name)
+        self.out_channels = _positive_int(out_channels, "out_channels", name)
+        self.groups = _positive_int(groups, "groups", name)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv1d: in_channels={in_channels} and out_channels={out_channels} "
+                             f"must both be divisible by groups={groups}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"Conv1d: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.padding_mode = padding_mode
+        self.kernel_size = (_positive_int(_one(kernel_size, "kernel_size"), "kernel_size", name),)
+        self.stride = (_positive_int(_one(stride, "stride"), "stride", name),)
+        self.dilation = (_positive_int(_one(dilation, "dilation"), "dilation", name),)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv1d: padding must be an int, 'same' or 'valid', got "
+                                 f"{padding!r}")
+            if padding == "same" and self.stride != (1,):
+                raise ValueError(f"Conv1d: padding='same' needs stride 1, got stride={stride!r}")
+            self.padding: Any = padding
+        else:
+            p = _one(padding, "padding")
+            if p < 0:
+                raise ValueError(f"Conv1d: padding must be >= 0, got {padding!r}")
+            self.padding = (p,)
+        self.weight = Parameter(_creation.zeros(out_channels, in_channels // groups,
+                                                self.kernel_size[0]))
+        if bias:
+            self.bias = Parameter(_creation.zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt((self.in_channels // self.groups) * self.kernel_size[0])
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve ``x``."""
+        if self.padding_mode == "zeros":
+            return F.conv1d(x, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        if self.padding == "valid":
+            amounts = (0, 0)
+        elif self.padding == "same":
+            amounts = same_padding(self.kernel_size[0], self.dilation[0])
+        else:
+            amounts = (self.padding[0], self.padding[0])
+        return F.conv1d(F.pad(x, amounts, self.padding_mode), self.weight, self.bias,
+                        self.stride, 0, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,):
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
+        return s
+
+
+def _one(value: Any, name: str) -> int:
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or a 1-tuple of ints, got {value!r}")
+    return value
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution with a ``(in, out/groups, kh, kw)`` weight.
+
+    Initialised as PyTorch's: kaiming-uniform(a=√5) weight (its fan-in is PyTorch's, computed
+    from the weight's axis 1) and U(±1/√fan_in) bias. Only zero padding, as in PyTorch.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros") -> None:
+        super().__init__()
+        name = "ConvTranspose2d"
+        self.in_channels = _positive_int(in_channels, "in_channels", name)
+        self.out_channels = _positive_int(out_channels, "out_channels", name)
+        self.groups = _positive_int(groups, "groups", name)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: in_channels={in_channels} and "
+                             f"out_channels={out_channels} must both be divisible by "
+                             f"groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in "
+                             f"PyTorch), got {padding_mode!r}")
+        self.padding_mode = padding_mode
+        self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
+        self.stride = _positive_pair(stride, "stride", name)
+        self.dilation = _positive_pair(dilation, "dilation", name)
+        self.padding = _positive_pair(padding, "padding", name, minimum=0)
+        self.output_padding = _positive_pair(output_padding, "output_padding", name, minimum=0)
+        for i in range(2):
+            if not self.output_padding[i] < max(self.stride[i], self.dilation[i]):
+                raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must "
+                                 f"be smaller than either stride {self.stride} or dilation "
+                                 f"{self.dilation}")
+        kh, kw = self.kernel_size
+        self.weight = Parameter(_creation.zeros(in_channels, out_channels // groups, kh, kw))
+        if bias:
+            self.bias = Parameter(_creation.zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = (self.out_channels // self.groups) * self.kernel_size[0] \
+                * self.kernel_size[1]
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the transposed convolution to ``x`` of shape ``(N, C, H, W)``."""
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -1,4 +1,5 @@
-"""Fully connected and shape layers: ``Linear``, ``Identity``, ``Flatten``, ``Dropout``."""
+"""Fully connected and shape layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``,
+``Dropout``, ``Dropout2d``."""
 
 from __future__ import annotations
 
@@ -92,3 +93,40 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """During training, zero whole channels with probability ``p`` (rescaling the rest)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply channel dropout in training mode; identity in evaluation mode."""
+        return F.dropout2d(x, self.p, self.training)
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1), as PyTorch's."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        sizes = tuple(unflattened_size)
+        if not sizes or not all(isinstance(v, int) and (v > 0 or v == -1) for v in sizes) \
+                or sizes.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size must be a non-empty sequence of "
+                             f"positive ints (at most one -1), got {unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, sizes
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x`` with axis ``dim`` split."""
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"Unflatten: dim={self.dim} is out of range for input of shape "
+                             f"{x.shape}")
+        d = self.dim % x.ndim
+        known = math.prod(v for v in self.unflattened_size if v != -1)
+        if (-1 in self.unflattened_size and x.shape[d] % known) or \
+                (-1 not in self.unflattened_size and known != x.shape[d]):
+            raise ValueError(f"Unflatten: cannot split axis {self.dim} of size {x.shape[d]} "
+                             f"into {self.unflattened_size} (input shape {x.shape})")
+        return x.reshape(tuple(x.shape[:d]) + self.unflattened_size + tuple(x.shape[d + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,6 +1,9 @@
-"""Batch normalisation layers: ``BatchNorm1d`` and ``BatchNorm2d``."""
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``InstanceNorm2d``, ``LayerNorm``,
+``GroupNorm``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from .. import _creation, _dtype
 from .._tensor import Tensor
@@ -89,3 +92,96 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` input per channel."""
 
     _expected_ndims = (2, 3)
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Normalise each channel of each sample over ``(H, W)``; 3-D input is one sample.
+
+    PyTorch's defaults: no affine parameters and no running statistics. With
+    ``track_running_stats=True`` training updates them and evaluation uses them.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise ``x`` of shape ``(N, C, H, W)`` or ``(C, H, W)``."""
+        if x.ndim not in (3, 4):
+            raise ValueError(f"InstanceNorm2d expects a 3-D or 4-D input, got shape {x.shape}")
+        if x.shape[-3] != self.num_features:
+            raise ValueError(f"InstanceNorm2d: expected {self.num_features} channels, got input "
+                             f"of shape {x.shape}")
+        batched = x if x.ndim == 4 else x.reshape((1,) + tuple(x.shape))
+        momentum = 0.0 if self.momentum is None else self.momentum
+        y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight,
+                            self.bias, self.training or not self.track_running_stats,
+                            momentum, self.eps)
+        return y if x.ndim == 4 else y.reshape(x.shape)
+
+
+def _positive(value: Any, name: str, owner: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` axes; weight ones, bias zeros."""
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) \
+            else tuple(normalized_shape)
+        for s in shape:
+            _positive(s, "normalized_shape", "LayerNorm")
+        self.normalized_shape = shape
+        self.eps = float(eps)
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(_creation.ones(*shape))
+            if bias:
+                self.bias = Parameter(_creation.zeros(*shape))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise ``x``."""
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise groups of channels per sample; per-channel weight ones, bias zeros."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True) -> None:
+        super().__init__()
+        _positive(num_groups, "num_groups", "GroupNorm")
+        _positive(num_channels, "num_channels", "GroupNorm")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
+                             f"num_groups={num_groups}")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps = float(eps)
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(_creation.ones(num_channels))
+            self.bias = Parameter(_creation.zeros(num_channels))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise ``x`` of shape ``(N, C, ...)``."""
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -22,6 +22,7 @@ import numpy as np
 
 import lucid
 import lucid.nn.functional as F
+import lucid.testing.numpy_layers as nl
 import lucid.testing.numpy_math as nm  # not "from . import": no cycle with the package
 
 Shape = tuple[int, ...]
@@ -753,3 +754,185 @@ _case("functional.dropout", "dropout-p0_is_identity", [In((3, 4))],
 def covered_ops() -> set[str]:
     """The names of the lucid functions that the table exercises."""
     return {case.op for case in CASES}
+
+
+
+# ==================================================================== layers
+# Activations, normalisations, embedding, conv1d/conv_transpose2d, padding modes, PyTorch's
+# pooling options, interpolate and dropout2d; references in lucid.testing.numpy_layers.
+def wide(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Values in (-5, 5), at least 0.1 away from the kinks at -3, 0 and 3."""
+    x = rng.uniform(-5.0, 5.0, shape)
+    for p in (-3.0, 0.0, 3.0):
+        x = np.where(np.abs(x - p) < 0.1, x + 0.2, x)
+    return x
+
+
+# ------------------------------------------------------------------ activations
+_ACTIVATIONS: list[tuple[str, str, Any, Any, Any]] = [
+    ("gelu", "gelu", normal, F.gelu, nl.gelu),
+    ("gelu", "gelu_tanh", normal, lambda x: F.gelu(x, approximate="tanh"),
+     lambda a: nl.gelu(a, "tanh")),
+    ("silu", "silu", normal, F.silu, nl.silu),
+    ("mish", "mish", normal, F.mish, nl.mish),
+    ("leaky_relu", "leaky_relu", nonzero, F.leaky_relu, nl.leaky_relu),
+    ("leaky_relu", "leaky_relu_slope", nonzero, lambda x: F.leaky_relu(x, 0.3),
+     lambda a: nl.leaky_relu(a, 0.3)),
+    ("elu", "elu", nonzero, F.elu, nl.elu),
+    ("elu", "elu_alpha", nonzero, lambda x: F.elu(x, 0.5), lambda a: nl.elu(a, 0.5)),
+    ("selu", "selu", nonzero, F.selu, nl.selu),
+    ("softplus", "softplus", wide, F.softplus, nl.softplus),
+    ("softplus", "softplus_beta_threshold", away_from(0.5), lambda x: F.softplus(x, 2.0, 1.0),
+     lambda a: nl.softplus(a, 2.0, 1.0)),
+    ("hardswish", "hardswish", wide, F.hardswish, nl.hardswish),
+    ("hardsigmoid", "hardsigmoid", wide, F.hardsigmoid, nl.hardsigmoid),
+]
+for _op, _name, _domain, _fn, _ref in _ACTIVATIONS:
+    _case(f"functional.{_op}", _name, [In((3, 4), _domain)], _fn, _ref)
+_case("functional.prelu", "prelu_shared", [In((2, 3, 4), nonzero), In((1,), positive)],
+      F.prelu, nl.prelu)
+_case("functional.prelu", "prelu_per_channel", [In((2, 3, 2, 2), nonzero), In((3,))],
+      F.prelu, nl.prelu)
+
+# --------------------------------------------------------------- normalisation
+_case("functional.layer_norm", "layer_norm-last_axis", [In((3, 5)), In((5,)), In((5,))],
+      lambda x, w, b: F.layer_norm(x, 5, w, b), lambda x, w, b: nl.layer_norm(x, 1, w, b),
+      loose=True)
+_case("functional.layer_norm", "layer_norm-two_axes_plain", [In((2, 3, 4))],
+      lambda x: F.layer_norm(x, (3, 4), eps=1e-3),
+      lambda x: nl.layer_norm(x, 2, None, None, 1e-3), loose=True)
+_case("functional.group_norm", "group_norm-4d_affine", [In((2, 4, 2, 3)), In((4,)), In((4,))],
+      lambda x, w, b: F.group_norm(x, 2, w, b), lambda x, w, b: nl.group_norm(x, 2, w, b),
+      loose=True)
+_case("functional.group_norm", "group_norm-3d_one_group", [In((2, 3, 4))],
+      lambda x: F.group_norm(x, 1), lambda x: nl.group_norm(x, 1, None, None), loose=True)
+_case("functional.instance_norm", "instance_norm-affine",
+      [In((2, 3, 2, 3)), In((3,)), In((3,))],
+      lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+      lambda x, w, b: nl.instance_norm(x, w, b), loose=True)
+_case("functional.instance_norm", "instance_norm-plain_3d", [In((2, 3, 5))],
+      F.instance_norm, lambda x: nl.instance_norm(x, None, None), loose=True)
+
+# -------------------------------------------------------------------- embedding
+_IDX = np.array([[0, 3, 3], [4, 1, 0]])
+_case("functional.embedding", "embedding", [In((5, 3))],
+      lambda w: F.embedding(on(w, _IDX, "int64"), w), lambda w: w[_IDX])
+#: The padding row gets no gradient by definition; masking its lookups out of the output
+#: makes that the true derivative, so finite differences can check it.
+_KEEP = (_IDX != 3)[..., None].astype(np.float64)
+_case("functional.embedding", "embedding-padding_idx", [In((5, 3))],
+      lambda w: F.embedding(on(w, _IDX, "int64"), w, padding_idx=3) * on(w, _KEEP),
+      lambda w: w[_IDX] * _KEEP)
+
+# ------------------------------------------------------------------ convolution
+_case("functional.conv1d", "conv1d-strided_padded", [In((2, 4, 7)), In((3, 4, 3))],
+      lambda x, w: F.conv1d(x, w, stride=2, padding=1),
+      lambda x, w: nl.conv1d(x, w, 2, 1), loose=True)
+_case("functional.conv1d", "conv1d-dilated_grouped_bias", [In((1, 4, 9)), In((6, 2, 3)),
+                                                           In((6,))],
+      lambda x, w, b: F.conv1d(x, w, b, dilation=2, groups=2),
+      lambda x, w, b: nl.conv1d(x, w, 1, 0, 2, 2) + b[None, :, None], loose=True)
+#: (name, x shape, w shape, stride, padding, output_padding, dilation, groups)
+_TRANSPOSED: list[tuple[str, Shape, Shape, Any, Any, Any, Any, int]] = [
+    ("basic", (2, 3, 3, 4), (3, 2, 3, 3), 1, 0, 0, 1, 1),
+    ("stride2_padding1_output_padding1", (1, 2, 3, 3), (2, 3, 3, 3), 2, 1, 1, 1, 1),
+    ("non_square_dilated", (1, 2, 3, 2), (2, 2, 2, 3), (2, 1), (0, 1), (1, 0), (1, 2), 1),
+    ("groups2", (1, 4, 3, 3), (4, 1, 3, 2), 2, 1, 0, 1, 2),
+]
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+for _name, _xs, _ws, _s, _p, _op_, _d, _g in _TRANSPOSED:
+    _case("functional.conv_transpose2d", f"conv_transpose2d-{_name}", [In(_xs), In(_ws)],
+          lambda x, w, s=_s, p=_p, o=_op_, d=_d, g=_g: F.conv_transpose2d(
+              x, w, None, s, p, o, g, d),
+          lambda x, w, s=_s, p=_p, o=_op_, d=_d, g=_g: nl.conv_transpose2d(
+              x, w, _pair(s), _pair(p), _pair(o), _pair(d), g), loose=True)
+_case("functional.conv_transpose2d", "conv_transpose2d-bias",
+      [In((1, 2, 2, 3)), In((2, 3, 2, 2)), In((3,))],
+      lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2),
+      lambda x, w, b: nl.conv_transpose2d(x, w, (2, 2), (0, 0), (0, 0), (1, 1), 1)
+      + b[None, :, None, None], loose=True)
+for _mode in ("constant", "reflect", "replicate", "circular"):
+    _case("functional.pad", f"pad-{_mode}", [In((2, 3, 4))],
+          lambda x, m=_mode: F.pad(x, (2, 1, 1, 2), m),
+          lambda a, m=_mode: nl.pad(a, (2, 1, 1, 2), m))
+_case("functional.pad", "pad-constant_value", [In((2, 3))],
+      lambda x: F.pad(x, (1, 2), value=0.5), lambda a: nl.pad(a, (1, 2), "constant", 0.5))
+
+# --------------------------------------------------------------------- pooling
+#: (kernel, stride, padding, dilation, ceil_mode)
+_MAX_POOLS: list[tuple[Any, Any, Any, Any, bool]] = [
+    (3, 2, 0, 1, True), (3, 2, 1, 1, True), (2, 1, 0, 2, False), ((3, 2), (2, 1), (1, 1), 2, True),
+]
+for _k, _s, _p, _d, _c in _MAX_POOLS:
+    _id = f"k{_pair(_k)}-s{_pair(_s)}-p{_pair(_p)}-d{_pair(_d)}-ceil{_c}".replace(" ", "")
+    _case("functional.max_pool2d", f"max_pool2d-{_id}", [In((2, 2, 7, 6), distinct)],
+          lambda x, k=_k, s=_s, p=_p, d=_d, c=_c: F.max_pool2d(x, k, s, p, d, c),
+          lambda a, k=_k, s=_s, p=_p, d=_d, c=_c: nl.max_pool2d(
+              a, _pair(k), _pair(s), _pair(p), _pair(d), c)[0])
+_case("functional.max_pool2d", "max_pool2d-return_indices", [In((1, 2, 5, 6), distinct)],
+      lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)[0],
+      lambda a: nl.max_pool2d(a, (3, 3), (2, 2), (1, 1), (1, 1), True)[0])
+#: (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+_AVG_POOLS: list[tuple[Any, Any, Any, bool, bool, Any]] = [
+    (3, 2, 1, True, True, None), (3, 2, 1, False, False, None), (3, 2, 1, True, False, None),
+    ((2, 3), (2, 2), (1, 0), True, True, 4), (2, 2, 0, True, True, None),
+]
+for _k, _s, _p, _c, _cip, _div in _AVG_POOLS:
+    _id = f"k{_pair(_k)}-s{_pair(_s)}-p{_pair(_p)}-ceil{_c}-pad{_cip}-div{_div}".replace(" ", "")
+    _case("functional.avg_pool2d", f"avg_pool2d-{_id}", [In((2, 2, 7, 6))],
+          lambda x, k=_k, s=_s, p=_p, c=_c, i=_cip, v=_div: F.avg_pool2d(x, k, s, p, c, i, v),
+          lambda a, k=_k, s=_s, p=_p, c=_c, i=_cip, v=_div: nl.avg_pool2d(
+              a, _pair(k), _pair(s), _pair(p), c, i, v))
+_ADAPTIVE_MAX: list[tuple[Shape, tuple[int | None, int]]] = [
+    ((2, 3, 4, 6), (2, 3)), ((1, 2, 5, 7), (3, 4)), ((1, 2, 5, 7), (None, 3))]
+for _axs, _aos in _ADAPTIVE_MAX:
+    _full = tuple(_axs[2 + i] if v is None else v for i, v in enumerate(_aos))
+    _case("functional.adaptive_max_pool2d", f"adaptive_max_pool2d-{_aos}".replace(" ", ""),
+          [In(_axs, distinct)], lambda x, o=_aos: F.adaptive_max_pool2d(x, o),
+          lambda a, o=_full: nl.adaptive_max_pool2d(a, o))
+
+
+def _adaptive_avg_rows(a: np.ndarray, oh: int) -> np.ndarray:
+    """Adaptive average over rows only (columns kept): PyTorch's bins on one axis."""
+    h = a.shape[2]
+    rows = [a[:, :, (i * h) // oh:-(-((i + 1) * h) // oh)].mean(axis=2, keepdims=True)
+            for i in range(oh)]
+    return np.concatenate(rows, axis=2)
+
+
+_case("functional.adaptive_avg_pool2d", "adaptive_avg_pool2d-None_entry", [In((1, 2, 5, 6))],
+      lambda x: F.adaptive_avg_pool2d(x, (3, None)), lambda a: _adaptive_avg_rows(a, 3))
+
+
+# --------------------------------------------------------------------- sampling
+#: (name, size, scale_factor, mode, align_corners)
+_RESIZES: list[tuple[str, Any, Any, str, Any]] = [
+    ("nearest_scale2", None, 2, "nearest", None),
+    ("nearest_size", (5, 3), None, "nearest", None),
+    ("bilinear_scale", None, (1.5, 2.0), "bilinear", False),
+    ("bilinear_size_align", (5, 7), None, "bilinear", True),
+    ("bilinear_downsize", (2, 3), None, "bilinear", False),
+]
+for _name, _size, _scale, _mode, _align in _RESIZES:
+    _shape = (1, 2, 3, 4)
+    _out = _size if _size is not None else tuple(
+        int(n * f) for n, f in zip(_shape[2:], _pair(_scale) if isinstance(_scale, int)
+                                   else _scale, strict=True))
+    _scales = None if _scale is None else tuple(map(float, _pair(_scale) if isinstance(
+        _scale, int) else _scale))
+    _case("functional.interpolate", f"interpolate-{_name}", [In(_shape)],
+          lambda x, z=_size, f=_scale, m=_mode, a=_align: F.interpolate(x, z, f, m, a),
+          lambda x, o=_out, m=_mode, a=_align, sc=_scales: nl.interpolate(x, o, m, bool(a), sc))
+
+# ---------------------------------------------------------------------- dropout
+_case("functional.dropout2d", "dropout2d-eval_is_identity", [In((2, 3, 2, 2))],
+      lambda x: F.dropout2d(x, 0.5, training=False), lambda a: a)
+_case("functional.dropout2d", "dropout2d-p0_is_identity", [In((2, 3, 2, 2))],
+      lambda x: F.dropout2d(x, 0.0), lambda a: a)
+_case("functional.dropout2d", "dropout2d-p1_zeroes", [In((3, 2, 2))],
+      lambda x: F.dropout2d(x, 1.0), lambda a: np.zeros_like(a))

@@ -1,4 +1,5 @@
-"""Convolution: ``conv2d`` over the backend's conv2d kernels (a Function of its own)."""
+"""Convolution: ``conv2d`` over the backend's conv2d kernels (a Function of its own),
+``conv1d`` (conv2d over a unit height) and ``conv_transpose2d`` (conv2d's adjoint)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ...autograd import Function
 from ...autograd.engine import Node
 from ...backends import MixedBackendError
 from ...backends.geometry import conv_output_hw, same_padding
-from ...ops import add, pad
+from ...ops import add, pad, squeeze, unsqueeze
 from ._args import Pair, check_4d, check_dtypes, pair
 
 
@@ -80,6 +81,94 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         raise ValueError(f"conv2d: input {h}x{w} is too small for kernel {kh}x{kw} with "
                          f"padding {p}, dilation {d}, stride {s}")
     out = Convolution.apply(x, weight, s, p, d, groups)
+    if bias is not None:
+        out = add(out, bias.reshape(1, -1, 1, 1))
+    return out
+
+
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation of ``(N, C, L)`` ``x`` with an ``(O, C/groups, k)`` weight.
+
+    It is ``conv2d`` over a unit height, so it shares conv2d's kernels on every backend.
+    """
+    if x.ndim != 3:
+        raise ValueError(f"conv1d expects a 3-D (N, C, L) input, got shape {x.shape}")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d weight must be 3-D (O, C/groups, k), got {weight.shape}")
+    s, d = _single(stride, "stride"), _single(dilation, "dilation")
+    p: Any = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1, s), p, (1, d), groups)
+    return squeeze(out, 2)
+
+
+def _single(v: Any, name: str) -> int:
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"{name} must be an int or a 1-tuple of ints, got {v!r}")
+    return v
+
+
+class TransposedConvolution(Function):
+    """The adjoint of :class:`Convolution`: conv2d's input gradient run forward."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, w: Any, out_shape: tuple[int, ...], stride: Pair,
+                padding: Pair, dilation: Pair, groups: int) -> Any:
+        b = ctx.backend
+        ctx.save_for_backward(x, w)
+        ctx.params = (stride, padding, dilation, groups)
+        return b.conv2d_grad_input(x, w, out_shape, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, ...]:
+        b = ctx.backend
+        x, w = ctx.saved_tensors
+        s, p, d, groups = ctx.params
+        need_x, need_w = ctx.needs_input_grad[:2]
+        gx = b.conv2d(g, w, s, p, d, groups) if need_x else None
+        gw = b.conv2d_grad_weight(x, g, b.shape(w), s, p, d, groups) if need_w else None
+        return gx, gw, None, None, None, None, None
+
+
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed 2-D convolution ("deconvolution") with a ``(C, O/groups, kh, kw)`` weight.
+
+    The output is ``(H - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1``
+    high (likewise wide), as in PyTorch.
+    """
+    check_4d(x, "conv_transpose2d")
+    if weight.ndim != 4:
+        raise ValueError(f"conv_transpose2d weight must be 4-D (C, O/groups, kh, kw), got "
+                         f"{weight.shape}")
+    if x.backend is not weight.backend:
+        raise MixedBackendError(
+            f"conv_transpose2d: the input is on backend {x.backend.name!r} and the weight on "
+            f"{weight.backend.name!r}; move one with .to({x.backend.name!r}) first")
+    check_dtypes("conv_transpose2d", x, weight)
+    s, p = pair(stride, "stride"), pair(padding, "padding")
+    op, d = pair(output_padding, "output_padding"), pair(dilation, "dilation")
+    n, c, h, w = x.shape
+    cin, og, kh, kw = weight.shape
+    if not isinstance(groups, int) or groups < 1 or c % groups:
+        raise ValueError(f"conv_transpose2d: groups={groups!r} must be a positive int that "
+                         f"divides in_channels={c}")
+    if cin != c:
+        raise ValueError(f"conv_transpose2d: input has {c} channels but the weight expects "
+                         f"{cin} (weight shape {weight.shape})")
+    for i in range(2):
+        if not op[i] < max(s[i], d[i]):
+            raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than "
+                             f"either stride {s} or dilation {d}")
+    ho = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
+    wo = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    if ho <= 0 or wo <= 0:
+        raise ValueError(f"conv_transpose2d: input {h}x{w} with kernel {kh}x{kw}, stride {s}, "
+                         f"padding {p}, dilation {d} gives an empty {ho}x{wo} output")
+    out = TransposedConvolution.apply(x, weight, (n, og * groups, ho, wo), s, p, d, groups)
     if bias is not None:
         out = add(out, bias.reshape(1, -1, 1, 1))
     return out

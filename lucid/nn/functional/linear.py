@@ -1,4 +1,4 @@
-"""Affine maps and dropout."""
+"""Affine maps and dropout (element-wise and channel-wise)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,22 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = b.less(b.random_uniform(x.shape, 0.0, 1.0, x.dtype), 1.0 - p)
     mask = b.multiply(b.astype(keep, x.dtype), 1.0 / (1.0 - p))
     return mul(x, mask)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels with probability ``p`` (``(N, C, H, W)`` or ``(C, H, W)`` input).
+
+    The kept channels are rescaled by ``1/(1-p)``; outside training it is the identity.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d probability must be in [0, 1], got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d expects a 3-D or 4-D input, got shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return mul(input, 0.0)
+    b = input.backend
+    shape = tuple(input.shape[:-2]) + (1, 1)
+    keep = b.less(b.random_uniform(shape, 0.0, 1.0, input.dtype), 1.0 - p)
+    return mul(input, b.multiply(b.astype(keep, input.dtype), 1.0 / (1.0 - p)))

@@ -1,4 +1,5 @@
-"""Batch normalisation over the backend's fused kernels, with running statistics."""
+"""Batch normalisation over the backend's fused kernels, with running statistics; layer, group
+and instance normalisation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
-from ...ops import add, div, mul, sqrt, sub
+from ...ops import add, div, mean, mul, sqrt, sub
 
 
 class _RunningStats:
@@ -59,6 +60,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for an "
                              f"input with {c} channels")
+    if training and math.prod(x.shape) // max(c, 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {x.shape}")
     if training or running_mean is None or running_var is None:
         running = None
         if training and running_mean is not None and running_var is not None:
@@ -74,3 +78,95 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     else:
         shift = mul(shift, -1)
     return add(mul(x, scale.reshape(shape)), shift.reshape(shape))
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]
+            ) -> Tensor:
+    if weight is not None:
+        y = mul(y, weight.reshape(shape))
+    if bias is not None:
+        y = add(y, bias.reshape(shape))
+    return y
+
+
+def _standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` with the biased variance."""
+    centered = sub(x, mean(x, axes, keepdims=True))
+    var = mean(mul(centered, centered), axes, keepdims=True)
+    return div(centered, sqrt(add(var, eps)))
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` axes, then scale and shift."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must match the trailing axes "
+                         f"of the input, got input shape {input.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
+    y = _standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    return _affine(y, weight, bias, shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each group of ``C / num_groups`` channels per sample, then scale and shift."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm expects at least 2-D input (N, C, ...), got {input.shape}")
+    n, c = input.shape[:2]
+    if not isinstance(num_groups, int) or num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int that "
+                         f"divides the {c} channels of the input")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"group_norm: {name} has shape {t.shape}, expected ({c},)")
+    grouped = input.reshape(n, num_groups, -1)
+    y = _standardize(grouped, (2,), eps).reshape(input.shape)
+    return _affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2))
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial axes (PyTorch's semantics).
+
+    With ``use_input_stats`` the running statistics, when given, are updated with the
+    instances' mean and unbiased variance averaged over the batch; without it they are used.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm expects at least 3-D input (N, C, ...), got "
+                         f"{input.shape}")
+    n, c = input.shape[:2]
+    spatial = math.prod(input.shape[2:])
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"instance_norm: {name} has shape {t.shape}, expected ({c},)")
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if spatial <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {input.shape}")
+    axes = tuple(range(2, input.ndim))
+    if running_mean is not None and running_var is not None:
+        b = input.backend
+        x = input.data
+        inst_mean = b.mean(x, axes, False)
+        centered = b.subtract(x, b.reshape(inst_mean, (n, c) + (1,) * (input.ndim - 2)))
+        inst_var = b.divide(b.sum(b.multiply(centered, centered), axes, False), spatial - 1)
+        m = momentum
+        running_mean.data = b.add(b.multiply(running_mean.data, 1 - m),
+                                  b.multiply(b.mean(inst_mean, (0,), False), m))
+        running_var.data = b.add(b.multiply(running_var.data, 1 - m),
+                                 b.multiply(b.mean(inst_var, (0,), False), m))
+    flat = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    y = BatchNorm.apply(flat, None, None, eps, None).reshape(input.shape)
+    return _affine(y, weight, bias, shape)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..._dtype import int64
 from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
-from ...ops import concatenate, getitem, mean
+from ...ops import concatenate, getitem, mean, mul, pad, stack
+from ...ops import max as max_
 from ._args import Pair, check_4d, pair
 
 
@@ -43,24 +45,135 @@ class AvgPool(Function):
         return ctx.backend.avg_pool2d_grad(g, *ctx.params), None, None, None
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """2-D max pooling (stride defaults to the kernel size)."""
-    check_4d(x, "max_pool2d")
+def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                   dilation: Any, ceil_mode: bool) -> tuple[Pair, Pair, Pair, Pair, Pair, Pair]:
+    """Checked ``(kernel, stride, padding, dilation, output size, extra end padding)``.
+
+    The output size follows PyTorch (``ceil_mode`` rounds up, but the last window must start
+    inside the input or its left padding); the extra end padding is what the window grid
+    reaches past the padded input, so the kernels can run on an input padded that much more.
+    """
+    check_4d(x, op)
     k = pair(kernel_size, "kernel_size")
-    s = k if stride is None else pair(stride, "stride")
-    p = pair(padding, "padding")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"max_pool2d: padding {p} must be at most half the kernel {k}")
-    return MaxPool.apply(x, k, s, p)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else pair(stride, "stride")
+    p, d = pair(padding, "padding"), pair(dilation, "dilation")
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive "
+                         f"and padding {p} non-negative")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # PyTorch's rule, dilation or not
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
+    out, extra = [], []
+    for i in range(2):
+        size, span = x.shape[2 + i], d[i] * (k[i] - 1) + 1
+        num = size + 2 * p[i] - span
+        o = (-(-num // s[i]) if ceil_mode else num // s[i]) + 1
+        if ceil_mode and (o - 1) * s[i] >= size + p[i]:
+            o -= 1
+        if o <= 0:
+            raise ValueError(f"{op}: input {x.shape[2]}x{x.shape[3]} is too small for kernel "
+                             f"{k} with padding {p}, dilation {d}, stride {s}")
+        out.append(o)
+        extra.append(max((o - 1) * s[i] + span - (size + 2 * p[i]), 0))
+    return k, s, p, d, (out[0], out[1]), (extra[0], extra[1])
 
 
-def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """2-D average pooling (zero padding counted, like PyTorch's default)."""
-    check_4d(x, "avg_pool2d")
-    k = pair(kernel_size, "kernel_size")
-    s = k if stride is None else pair(stride, "stride")
-    p = pair(padding, "padding")
-    return AvgPool.apply(x, k, s, p)
+def _flat_indices(b: Any, taps: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
+                  width: int) -> Any:
+    """Turn per-output window taps ``i * kw + j`` into PyTorch's flat ``row * W + col``."""
+    taps = b.astype(taps, int64)
+    ho, wo = b.shape(taps)[2:]
+    i = b.astype(b.divide(b.subtract(taps, _mod(b, taps, kernel[1])), kernel[1]), int64)
+    j = _mod(b, taps, kernel[1])
+    rows = b.reshape(b.arange(0, ho, 1, int64), (ho, 1))
+    cols = b.reshape(b.arange(0, wo, 1, int64), (1, wo))
+    r = b.add(b.subtract(b.multiply(rows, stride[0]), padding[0]), b.multiply(i, dilation[0]))
+    c = b.add(b.subtract(b.multiply(cols, stride[1]), padding[1]), b.multiply(j, dilation[1]))
+    return b.add(b.multiply(r, width), c)
+
+
+def _mod(b: Any, a: Any, m: int) -> Any:
+    """``a % m`` for non-negative integer arrays, from the contract's arithmetic."""
+    q = b.astype(b.divide(a, m), int64)  # true division then truncation: floor for a >= 0
+    return b.astype(b.subtract(a, b.multiply(q, m)), int64)
+
+
+def _windows(x: Tensor, k: Pair, s: Pair, d: Pair, out: Pair) -> Tensor:
+    """Every window tap as a new axis 2: ``(N, C, kh * kw, Ho, Wo)`` (input already padded)."""
+    taps = []
+    for i in range(k[0]):
+        for j in range(k[1]):
+            taps.append(getitem(x, (slice(None), slice(None),
+                                    slice(i * d[0], i * d[0] + s[0] * (out[0] - 1) + 1, s[0]),
+                                    slice(j * d[1], j * d[1] + s[1] * (out[1] - 1) + 1, s[1]))))
+    return stack(taps, 2)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Any:
+    """2-D max pooling (stride defaults to the kernel size), with PyTorch's options.
+
+    ``return_indices=True`` also returns, per output, the flat index ``row * W + col`` of the
+    maximum in its input plane (int64), as PyTorch does.
+    """
+    k, s, p, d, out, extra = _pool_geometry("max_pool2d", input, kernel_size, stride, padding,
+                                            dilation, ceil_mode)
+    x = input
+    if d == (1, 1):
+        if extra != (0, 0):
+            x = pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), -math.inf)
+        y = MaxPool.apply(x, k, s, p)
+        if not return_indices:
+            return y
+        taps = x.backend.max_pool2d(x.data, k, s, p)[1]
+    else:
+        x = pad(x, ((0, 0), (0, 0), (p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])),
+                -math.inf)
+        windows = _windows(x, k, s, d, out)
+        y = max_(windows, (2,))
+        if not return_indices:
+            return y
+        taps = x.backend.argmax(windows.data, 2, False)
+    b = input.backend
+    return y, Tensor._wrap(_flat_indices(b, taps, k, s, p, d, input.shape[3]), b)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """2-D average pooling with PyTorch's options (zero padding counted by default)."""
+    k, s, p, _, out, extra = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding,
+                                            1, ceil_mode)
+    if divisor_override is not None and (not isinstance(divisor_override, int)
+                                         or divisor_override == 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}")
+    x = input
+    if extra != (0, 0):
+        x = pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    y = AvgPool.apply(x, k, s, p)
+    if extra == (0, 0) and count_include_pad and divisor_override is None:
+        return y
+    h, w = input.shape[2:]
+    divisors = []
+    for axis, size in ((0, h), (1, w)):
+        row = []
+        for o in range(out[axis]):
+            start = o * s[axis] - p[axis]
+            end = min(start + k[axis], size + p[axis])
+            if count_include_pad:
+                row.append(end - start)
+            else:
+                row.append(min(end, size) - max(start, 0))
+        divisors.append(row)
+    kk = k[0] * k[1]
+    if divisor_override is not None:
+        scale = [[kk / divisor_override] * out[1] for _ in range(out[0])]
+    else:
+        scale = [[kk / (a * c) for c in divisors[1]] for a in divisors[0]]
+    b = input.backend
+    return mul(y, Tensor._wrap(b.asarray(scale, input.dtype), b))
 
 
 def global_avg_pool2d(x: Tensor) -> Tensor:
@@ -72,7 +185,7 @@ def global_avg_pool2d(x: Tensor) -> Tensor:
 def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     """Average-pool to a fixed spatial size (PyTorch's bin boundaries)."""
     check_4d(x, "adaptive_avg_pool2d")
-    oh, ow = pair(output_size, "output_size") if output_size is not None else x.shape[2:]
+    oh, ow = adaptive_size(output_size, x, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
     if (oh, ow) == (1, 1):
         return global_avg_pool2d(x)
@@ -87,3 +200,55 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
                      (2, 3), keepdims=True) for j in range(ow)]
         rows.append(concatenate(cols, 3))
     return concatenate(rows, 2)
+
+
+def adaptive_size(output_size: Any, x: Tensor, op: str) -> Pair:
+    """``output_size`` as ``(h, w)``; a None entry (or None) keeps the input's size there."""
+    if output_size is None:
+        return x.shape[2], x.shape[3]
+    if isinstance(output_size, int) and not isinstance(output_size, bool):
+        sizes: tuple[Any, ...] = (output_size, output_size)
+    else:
+        sizes = tuple(output_size)
+    if len(sizes) != 2 or not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
+                                  for v in sizes):
+        raise TypeError(f"{op}: output_size must be an int, None or a pair of ints or None, "
+                        f"got {output_size!r}")
+    out = tuple(x.shape[2 + i] if v is None else v for i, v in enumerate(sizes))
+    if min(out) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return out  # type: ignore[return-value]
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max-pool to a fixed spatial size over PyTorch's bins; optionally with flat indices."""
+    check_4d(input, "adaptive_max_pool2d")
+    oh, ow = adaptive_size(output_size, input, "adaptive_max_pool2d")
+    h, w = input.shape[2:]
+    if h % oh == 0 and w % ow == 0:
+        k = (h // oh, w // ow)
+        return max_pool2d(input, k, k, return_indices=return_indices)
+    b = input.backend
+    n, c = input.shape[:2]
+    rows, index_rows = [], []
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, math.ceil((i + 1) * h / oh)
+        cols, index_cols = [], []
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, math.ceil((j + 1) * w / ow)
+            window = getitem(input, (slice(None), slice(None), slice(h0, h1), slice(w0, w1)))
+            cols.append(max_(window, (2, 3), keepdims=True))
+            if return_indices:
+                local = b.argmax(b.reshape(window.data, (n, c, -1)), 2, True)
+                r = b.astype(b.divide(b.subtract(local, _mod(b, local, w1 - w0)), w1 - w0),
+                             int64)
+                flat = b.add(b.multiply(b.add(r, h0), w),
+                             b.add(_mod(b, local, w1 - w0), w0))
+                index_cols.append(b.reshape(flat, (n, c, 1, 1)))
+        rows.append(concatenate(cols, 3))
+        if return_indices:
+            index_rows.append(b.concatenate(index_cols, 3))
+    y = concatenate(rows, 2)
+    if not return_indices:
+        return y
+    return y, Tensor._wrap(b.concatenate(index_rows, 2), b)
