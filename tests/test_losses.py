@@ -73,3 +73,12 @@ def test_modules_keep_weight_as_buffer_and_repr() -> None:
     assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
     with pytest.raises(TypeError, match="weight"):
         nn.NLLLoss([1.0, 2.0])  # type: ignore[arg-type]
+
+
+def test_elementwise_weight_shape_is_checked() -> None:
+    a = lucid.rand(2, 3)
+    with pytest.raises(ValueError, match=r"weight shape \(3,\) differs from input shape \(2, 3\)"):
+        F.mse_loss(a, a, weight=lucid.ones(3))
+    w = lucid.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    got = F.l1_loss(a, lucid.zeros(2, 3), weight=w).item()
+    assert got == pytest.approx((a.numpy()[0, 0] + a.numpy()[1, 2]) / 2)

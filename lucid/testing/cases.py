@@ -743,6 +743,21 @@ _LOSSES += [
      lambda a: F.huber_loss(a, on(a, np.zeros((3, 4)))),
      lambda a: nm.huber(a, np.zeros((3, 4)), 1.0, "mean")),
 ]
+_W_EL = np.linspace(0.2, 2.0, 12).reshape(3, 4)  # per-element weights (PyTorch 2.14)
+for _red in ("mean", "sum", "none"):
+    _LOSSES += [
+        ("mse_loss", f"weight-{_red}", [In((3, 4)), In((3, 4))],
+         lambda a, b, red=_red: F.mse_loss(a, b, reduction=red, weight=on(a, _W_EL)),
+         lambda a, b, red=_red: nm.weighted_reduce((a - b) ** 2, _W_EL, red, True)),
+        ("l1_loss", f"weight-{_red}", [In((3, 4), nonzero), In((3, 4), lambda r, s: np.zeros(s))],
+         lambda a, b, red=_red: F.l1_loss(a, b, reduction=red, weight=on(a, _W_EL)),
+         lambda a, b, red=_red: nm.weighted_reduce(np.abs(a - b), _W_EL, red, True)),
+        ("huber_loss", f"weight-{_red}", [In((3, 4), away_from(-0.7, 0.0, 0.7))],
+         lambda a, red=_red: F.huber_loss(a, on(a, np.zeros((3, 4))), reduction=red,
+                                          delta=0.7, weight=on(a, _W_EL)),
+         lambda a, red=_red: nm.weighted_reduce(nm.huber(a, np.zeros((3, 4)), 0.7, "none"),
+                                                _W_EL, red, False)),
+    ]
 for _op, _name, _ins, _f, _r in _LOSSES:
     _case(f"functional.{_op}", f"{_op}-{_name}", _ins, _f, _r, loose=True)
 _case("functional.dropout", "dropout-eval_is_identity", [In((3, 4))],

@@ -259,3 +259,12 @@ def kl_div(x: np.ndarray, t: np.ndarray, reduction: str, log_target: bool) -> np
     if reduction == "batchmean":
         return np.asarray(loss.sum() / x.shape[0])
     return reduce(loss, reduction)
+
+
+def weighted_reduce(loss: np.ndarray, weight: np.ndarray, reduction: str,
+                    mean_by_weight: bool) -> np.ndarray:
+    """Per-element weights; ``"mean"`` divides by the weights' sum or by the element count."""
+    weighted = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return np.asarray(weighted.sum() / weight.sum())
+    return reduce(weighted, reduction)

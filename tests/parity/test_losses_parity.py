@@ -132,6 +132,19 @@ def test_regression_losses(name, ours, theirs, reduction, dtype) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_elementwise_weight(name, reduction, dtype) -> None:
+    """PyTorch 2.14's per-element weight: gradients reach input, target and weight."""
+    kw = dict(reduction=reduction, delta=0.6) if name == "huber_loss" else dict(
+        reduction=reduction)
+    w = RNG.uniform(0.2, 2.0, (4, 5)).astype(dtype)
+    compare(lambda a, b, c: getattr(F, name)(a, b, weight=c, **kw),
+            lambda a, b, c: getattr(TF, name)(a, b, weight=c, **kw), [(4, 5), (4, 5), w],
+            dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div(log_target, reduction, dtype) -> None:

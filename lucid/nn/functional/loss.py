@@ -328,15 +328,41 @@ def _difference(input: Tensor, target: Any, fn: str, reduction: str) -> Tensor:
     return sub(input, t)
 
 
-def mse_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """Mean (or summed) squared error; ``input`` and ``target`` must have one shape."""
+def _elementwise_weight(loss: Tensor, weight: Any, input: Tensor, reduction: str, fn: str,
+                        mean_by_weight: bool) -> Tensor:
+    """PyTorch 2.14's per-element ``weight`` (same shape as the input): ``"mean"`` divides
+    by the summed weights for MSE and L1, by the element count for Huber (as PyTorch does).
+    """
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = _tensor_arg(weight, input, "weight", fn, input.dtype)
+    if w.shape != input.shape:
+        raise ValueError(f"{fn}: weight shape {w.shape} differs from input shape "
+                         f"{input.shape}; give one weight per element")
+    weighted = mul(loss, w)
+    if reduction == "mean" and mean_by_weight:
+        return weighted.sum() / w.sum()
+    return _reduce(weighted, reduction)
+
+
+def mse_loss(input: Tensor, target: Any, *, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """Mean (or summed) squared error; ``input`` and ``target`` must have one shape.
+
+    ``weight`` scales each element's error; ``"mean"`` is then the weighted average.
+    """
     diff = _difference(input, target, "mse_loss", reduction)
-    return _reduce(mul(diff, diff), reduction)
+    return _elementwise_weight(mul(diff, diff), weight, input, reduction, "mse_loss", True)
 
 
-def l1_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """Mean (or summed) absolute error; ``input`` and ``target`` must have one shape."""
-    return _reduce(abs_(_difference(input, target, "l1_loss", reduction)), reduction)
+def l1_loss(input: Tensor, target: Any, *, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """Mean (or summed) absolute error; ``input`` and ``target`` must have one shape.
+
+    ``weight`` scales each element's error; ``"mean"`` is then the weighted average.
+    """
+    loss = abs_(_difference(input, target, "l1_loss", reduction))
+    return _elementwise_weight(loss, weight, input, reduction, "l1_loss", True)
 
 
 def smooth_l1_loss(input: Tensor, target: Any, *, reduction: str = "mean",
@@ -351,14 +377,18 @@ def smooth_l1_loss(input: Tensor, target: Any, *, reduction: str = "mean",
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Any, *, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
-    """``0.5·d²`` where ``|d| < delta``, else ``delta·(|d| − 0.5·delta)``: smooth L1 × delta."""
+def huber_loss(input: Tensor, target: Any, *, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """``0.5·d²`` where ``|d| < delta``, else ``delta·(|d| − 0.5·delta)``: smooth L1 × delta.
+
+    ``weight`` scales each element's loss; ``"mean"`` then averages over the elements (not
+    over the weights, unlike ``mse_loss``/``l1_loss``: PyTorch's definition).
+    """
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta!r}")
     d = abs_(_difference(input, target, "huber_loss", reduction))
     loss = where(d < delta, mul(mul(d, d), 0.5), mul(sub(d, 0.5 * delta), delta))
-    return _reduce(loss, reduction)
+    return _elementwise_weight(loss, weight, input, reduction, "huber_loss", False)
 
 
 def kl_div(input: Tensor, target: Any, *, reduction: str = "mean",
