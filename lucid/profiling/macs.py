@@ -3,10 +3,11 @@
 Convolution and linear layers are counted as PyTorch's ``torch.utils.flop_counter`` counts
 them (one MAC = one multiply and one add, so FLOPs = 2 × MACs; biases are not counted),
 which makes ``count_flops(...).flops`` comparable with it. Layers it does not count are
-counted here as the work per output element: batch norm 1 (a folded scale and shift),
-activations and dropout 1, pooling the window size, adaptive average pooling one add per
-input element. A layer class of another package gets a formula with :func:`register_macs`;
-a leaf layer without one counts 0 and is listed in ``FlopCount.uncounted``.
+counted here as the work per output element: normalisation 1 (a folded scale and
+shift), activations, dropout and upsampling 1, pooling the window size, adaptive pooling one
+per input element; lookups and reshapes 0. A layer class of another package gets a formula
+with :func:`register_macs`; a leaf layer without one counts 0 and is listed in
+``FlopCount.uncounted``.
 """
 
 from __future__ import annotations
@@ -50,12 +51,19 @@ def _out_numel(outs: list[tuple[int, ...]]) -> int:
     return sum(prod(s) for s in outs)
 
 
+@register_macs(nn.Conv1d)
 @register_macs(nn.Conv2d)
 def _conv(m: Any, ins: list[tuple[int, ...]], outs: list[tuple[int, ...]]) -> int:
-    # every output element is a dot product over (C_in / groups) × kH × kW inputs
-    c_in_per_group = int(m.weight.shape[1])
-    kh, kw = int(m.weight.shape[2]), int(m.weight.shape[3])
-    return _out_numel(outs) * c_in_per_group * kh * kw
+    # every output element is a dot product over (C_in / groups) × kernel inputs; the
+    # weight is (C_out, C_in / groups, *kernel)
+    return _out_numel(outs) * prod(int(d) for d in m.weight.shape[1:])
+
+
+@register_macs(nn.ConvTranspose2d)
+def _conv_transpose(m: Any, ins: list[tuple[int, ...]], outs: list[tuple[int, ...]]) -> int:
+    # every input element is scattered through (C_out / groups) × kernel weights; the
+    # weight is (C_in, C_out / groups, *kernel) (PyTorch's count for transposed convolution)
+    return ins[0][0] * prod(ins[0][2:]) * prod(int(d) for d in m.weight.shape)
 
 
 @register_macs(nn.Linear)
@@ -67,8 +75,10 @@ def _per_element(m: Any, ins: list[tuple[int, ...]], outs: list[tuple[int, ...]]
     return _out_numel(outs)
 
 
-for _elementwise in (nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax,
-                    nn.LogSoftmax, nn.Dropout):
+for _elementwise in (nn.BatchNorm1d, nn.BatchNorm2d, nn.InstanceNorm2d, nn.LayerNorm,
+                    nn.GroupNorm, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LogSoftmax,
+                    nn.GELU, nn.SiLU, nn.Mish, nn.ELU, nn.SELU, nn.LeakyReLU, nn.PReLU,
+                    nn.Softplus, nn.Hardswish, nn.Hardsigmoid, nn.Dropout, nn.Upsample):
     register_macs(_elementwise)(_per_element)
 
 
@@ -84,11 +94,12 @@ def _pool(m: Any, ins: list[tuple[int, ...]], outs: list[tuple[int, ...]]) -> in
 
 
 @register_macs(nn.AdaptiveAvgPool2d)
+@register_macs(nn.AdaptiveMaxPool2d)
 def _adaptive_pool(m: Any, ins: list[tuple[int, ...]], outs: list[tuple[int, ...]]) -> int:
     return sum(prod(s) for s in ins)
 
 
-for _free in (nn.Identity, nn.Flatten):
+for _free in (nn.Identity, nn.Flatten, nn.Unflatten, nn.Embedding):
     register_macs(_free)(lambda m, ins, outs: 0)
 
 

@@ -47,6 +47,24 @@ def test_macs_match_pytorch_flop_counter(preset: str) -> None:
     assert not count.uncounted
 
 
+def test_conv1d_transposed_grouped_dilated_and_linear_match_pytorch() -> None:
+    """The dense-layer formulas on every convolution variant, against PyTorch's counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def build(nn):  # the same layers in both frameworks
+        return [(nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), (2, 4, 17)),
+                (nn.Conv2d(4, 8, 3, stride=2, padding=2, dilation=2, groups=4), (2, 4, 15, 13)),
+                (nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+                 (2, 4, 7, 9)),
+                (nn.Linear(5, 3), (2, 7, 5))]
+
+    for (lm, shape), (tm, _) in zip(build(lucid.nn), build(torch.nn)):
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            tm(torch.zeros(shape))
+        assert count_flops(lm, shape).flops == counter.get_total_flops(), type(lm).__name__
+
+
 def test_summary_totals_match_the_model_and_timm() -> None:
     model = models.get("sk_resnet_18")
     s = lucid.summary(model, SIZE)
