@@ -16,8 +16,8 @@ from .._tensor import Tensor
 from ..backends import Backend, MixedBackendError
 from ..ops import concatenate, reshape
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "vector_to_parameters"]
 
 
 def _tensors(parameters: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
@@ -54,34 +54,61 @@ def _vector_norm(b: Backend, g: Any, norm_type: float) -> Any:
     return b.power(b.sum(b.power(a, float(norm_type)), None, False), 1.0 / norm_type)
 
 
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False) -> Tensor:
+    """The ``norm_type``-norm of all the tensors' entries together, a 0-d tensor (0 for none).
+
+    ``norm_type`` may be ``inf`` (largest magnitude) or 0 (count of non-zeros). With
+    ``error_if_nonfinite`` a NaN or infinite norm raises ``RuntimeError``.
+    """
+    norm_type = float(norm_type)
+    if math.isnan(norm_type):
+        raise ValueError("get_total_norm: norm_type must be a number or inf, got nan")
+    ts = _tensors(tensors, "get_total_norm")
+    if not ts:
+        return tensor(0.0)
+    b = _one_backend(ts, "get_total_norm")
+    dtype = ts[0].dtype
+    norms = [b.astype(_vector_norm(b, t.data, norm_type), dtype) for t in ts]
+    total = _vector_norm(b, b.stack(norms, 0), norm_type)
+    if error_if_nonfinite and not math.isfinite(value := float(b.item(total))):
+        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {value}, "
+                           "so they cannot be clipped; pass error_if_nonfinite=False to clip "
+                           "anyway")
+    return Tensor._wrap(total, b)
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Tensor) -> None:
+    """Scale every gradient by ``min(max_norm / (total_norm + 1e-6), 1)`` (PyTorch's factor)."""
+    params = [p for p in _tensors(parameters, "clip_grads_with_norm_") if p.grad is not None]
+    if not params:
+        return
+    grads: list[Tensor] = [p.grad for p in params]  # type: ignore[misc]
+    b = _one_backend(grads, "clip_grads_with_norm_")
+    total = total_norm.data if isinstance(total_norm, Tensor) else float(total_norm)
+    coef = b.minimum(b.divide(float(max_norm), b.add(total, 1e-6)), 1.0)
+    for p, g in zip(params, grads, strict=True):
+        p.grad = Tensor._wrap(b.astype(b.multiply(g.data, coef), g.dtype), b)
+
+
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
 
     Returns the total norm before clipping, a 0-d tensor (0 when no parameter has a
-    gradient). As in PyTorch the factor is ``min(max_norm / (total + 1e-6), 1)``, applied to
-    every gradient; ``norm_type`` may be ``inf``. With ``error_if_nonfinite`` a NaN or
-    infinite total norm raises instead of spreading NaNs into every parameter.
+    gradient): :func:`get_total_norm` of the gradients, then :func:`clip_grads_with_norm_`,
+    as in PyTorch. With ``error_if_nonfinite`` a NaN or infinite total norm raises instead of
+    spreading NaNs into every parameter.
     """
-    norm_type = float(norm_type)
-    if math.isnan(norm_type):
-        raise ValueError("clip_grad_norm_: norm_type must be a number or inf, got nan")
-    params = [p for p in _tensors(parameters, "clip_grad_norm_") if p.grad is not None]
-    if not params:
-        return tensor(0.0)
-    grads: list[Tensor] = [p.grad for p in params]  # type: ignore[misc]
-    b = _one_backend(grads, "clip_grad_norm_")
-    dtype = grads[0].dtype
-    norms = [b.astype(_vector_norm(b, g.data, norm_type), dtype) for g in grads]
-    total = _vector_norm(b, b.stack(norms, 0), norm_type)
-    if error_if_nonfinite and not math.isfinite(value := float(b.item(total))):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           f"gradients is {value}, so they cannot be clipped; pass "
-                           "error_if_nonfinite=False to clip anyway")
-    coef = b.minimum(b.divide(float(max_norm), b.add(total, 1e-6)), 1.0)
-    for p, g in zip(params, grads, strict=True):
-        p.grad = Tensor._wrap(b.astype(b.multiply(g.data, coef), g.dtype), b)
-    return Tensor._wrap(total, b)
+    params = _tensors(parameters, "clip_grad_norm_")
+    grads = [p.grad for p in params if p.grad is not None]
+    try:
+        total = get_total_norm(grads, norm_type, error_if_nonfinite)  # type: ignore[arg-type]
+    except (RuntimeError, ValueError) as e:
+        raise type(e)(f"clip_grad_norm_: {e}") from None
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

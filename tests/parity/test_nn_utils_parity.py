@@ -85,3 +85,17 @@ def test_parameters_vector_round_trip_matches_pytorch() -> None:
     torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs)
     for p, t in zip(ours, theirs):
         np.testing.assert_array_equal(p.numpy(), t.detach().numpy())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.5, math.inf])
+def test_get_total_norm_and_clip_grads_with_norm_match_pytorch(norm_type) -> None:
+    """The two halves of clip_grad_norm_, as PyTorch splits it (a norm shared across calls)."""
+    ours, theirs = _pair(5)
+    total = utils.get_total_norm([p.grad for p in ours], norm_type)
+    ref = torch.nn.utils.get_total_norm([t.grad for t in theirs], norm_type)
+    np.testing.assert_allclose(total.numpy(), ref.numpy(), rtol=1e-12)
+    utils.clip_grads_with_norm_(ours, 0.3, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.3, ref)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert utils.get_total_norm([]).item() == torch.nn.utils.get_total_norm([]).item() == 0.0
