@@ -409,6 +409,18 @@ def test_max_pool2d(kw, return_indices, dtype) -> None:
                    inputs=[x / 10])
 
 
+@pytest.mark.parametrize("pool", [
+    lambda F_, a: F_.max_pool2d(a, 3, 2, 1, ceil_mode=True),
+    lambda F_, a: F_.max_pool2d(a, 2, 1, dilation=2),
+    lambda F_, a: F_.adaptive_max_pool2d(a, (3, 5)),
+    lambda F_, a: F_.adaptive_max_pool2d(a, (None, 3), return_indices=True),
+])
+def test_max_pools_send_tied_gradients_to_the_first_maximum(pool) -> None:
+    """After a ReLU most windows tie at zero: PyTorch's gradient goes to the first one."""
+    x = np.maximum(np.random.default_rng(2).integers(-3, 2, (2, 2, 7, 8)), 0).astype("float64")
+    compare(lambda a: pool(F, a), lambda a: pool(TF, a), [x])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kw", POOLS)
 @pytest.mark.parametrize("count_include_pad", [True, False])

@@ -10,7 +10,6 @@ from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
 from ...ops import concatenate, getitem, mean, mul, pad, stack
-from ...ops import max as max_
 from ._args import Pair, check_4d, pair
 
 
@@ -98,6 +97,31 @@ def _mod(b: Any, a: Any, m: int) -> Any:
     return b.astype(b.subtract(a, b.multiply(q, m)), int64)
 
 
+class FirstMax(Function):
+    """Maximum along one axis whose gradient goes to the first maximum, as PyTorch's pooling
+    (a plain ``max`` shares it among ties, and ties are common after a ReLU)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, axis: int) -> Any:
+        b = ctx.backend
+        shape = tuple(b.shape(x))
+        first = b.argmax(x, axis, True)
+        taps = b.reshape(b.arange(0, shape[axis], 1, int64),
+                         tuple(n if i == axis else 1 for i, n in enumerate(shape)))
+        mask = b.equal(taps, first)
+        ctx.save_for_backward(mask)
+        ctx.axis = axis
+        return b.sum(b.where(mask, x, 0.0), (axis,), False)
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, None]:
+        b = ctx.backend
+        (mask,) = ctx.saved_tensors
+        shape = list(b.shape(g))
+        shape.insert(ctx.axis, 1)
+        return b.where(mask, b.reshape(g, tuple(shape)), 0.0), None
+
+
 def _windows(x: Tensor, k: Pair, s: Pair, d: Pair, out: Pair) -> Tensor:
     """Every window tap as a new axis 2: ``(N, C, kh * kw, Ho, Wo)`` (input already padded)."""
     taps = []
@@ -131,7 +155,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         x = pad(x, ((0, 0), (0, 0), (p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])),
                 -math.inf)
         windows = _windows(x, k, s, d, out)
-        y = max_(windows, (2,))
+        y = FirstMax.apply(windows, 2)
         if not return_indices:
             return y
         taps = x.backend.argmax(windows.data, 2, False)
@@ -237,7 +261,8 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         for j in range(ow):
             w0, w1 = (j * w) // ow, math.ceil((j + 1) * w / ow)
             window = getitem(input, (slice(None), slice(None), slice(h0, h1), slice(w0, w1)))
-            cols.append(max_(window, (2, 3), keepdims=True))
+            flat = window.reshape(n, c, -1)
+            cols.append(FirstMax.apply(flat, 2).reshape(n, c, 1, 1))
             if return_indices:
                 local = b.argmax(b.reshape(window.data, (n, c, -1)), 2, True)
                 r = b.astype(b.divide(b.subtract(local, _mod(b, local, w1 - w0)), w1 - w0),
