@@ -7,9 +7,7 @@ build their presets with :func:`build_from_preset`, as lucid's own do. Each mode
 provides the table that maps published weights onto it through ``model.key_map()``.
 """
 
-import importlib
-from typing import Any
-
+from ..profiling import summary as summarize  # the original project's name for lucid.summary
 from . import presets as _presets  # noqa: F401  (registers the built-in presets)
 from .keymap import PLACEHOLDERS, KeyMap, KeyRule
 from .presets import PRESET_OVERRIDABLE, build_from_preset
@@ -37,15 +35,7 @@ __all__ = [
     "ModelEntry", "ResNet", "ResNetConfig", "SKBasicBlock", "SKBottleneck", "SKNet",
     "SKNetConfig", "UnknownModelError", "build_from_preset", "create_model", "get", "is_model",
     "list_families", "list_models", "model_entry", "plugin_failures", "refresh_plugins",
-    "register_model", "unregister_model",
+    "register_model", "summarize", "unregister_model",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # ``lucid.models.summarize``: the original project's name for ``lucid.summary``. The
-    # summary is a tool one layer above the models (docs/architecture.md), so it is looked up
-    # on first use instead of imported here.
-    if name == "summarize":
-        return importlib.import_module("lucid.profiling").summary
-    raise AttributeError(f"module 'lucid.models' has no attribute {name!r}")
 
