@@ -10,7 +10,7 @@ from .module import Module
 
 
 class Upsample(Module):
-    """Resize spatial axes to ``size`` or by ``scale_factor`` (nearest or bilinear)."""
+    """Resize spatial axes to ``size`` or by ``scale_factor`` (the modes of ``interpolate``)."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None,

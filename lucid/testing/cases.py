@@ -944,6 +944,19 @@ for _name, _size, _scale, _mode, _align in _RESIZES:
           lambda x, z=_size, f=_scale, m=_mode, a=_align: F.interpolate(x, z, f, m, a),
           lambda x, o=_out, m=_mode, a=_align, sc=_scales: nl.interpolate(x, o, m, bool(a), sc))
 
+_case("functional.interpolate", "interpolate-nearest_exact", [In((1, 2, 3, 4))],
+      lambda x: F.interpolate(x, (5, 3), mode="nearest-exact"),
+      lambda a: nl.interpolate(a, (5, 3), "nearest-exact"))
+_case("functional.interpolate", "interpolate-linear_1d_align", [In((2, 3, 4))],
+      lambda x: F.interpolate(x, 7, mode="linear", align_corners=True),
+      lambda a: nl.interpolate(a[:, :, None], (1, 7), "bilinear", True)[:, :, 0])
+_case("functional.interpolate", "interpolate-linear_1d_scale", [In((2, 3, 4))],
+      lambda x: F.interpolate(x, scale_factor=1.5, mode="linear"),
+      lambda a: nl.interpolate(a[:, :, None], (1, 6), "bilinear", False, (1.0, 1.5))[:, :, 0])
+_case("functional.interpolate", "interpolate-area", [In((1, 2, 5, 7))],
+      lambda x: F.interpolate(x, (3, 4), mode="area"),
+      lambda a: nm.adaptive_avg_pool2d(a, (3, 4)))
+
 # ---------------------------------------------------------------------- dropout
 _case("functional.dropout2d", "dropout2d-eval_is_identity", [In((2, 3, 2, 2))],
       lambda x: F.dropout2d(x, 0.5, training=False), lambda a: a)

@@ -230,7 +230,8 @@ def adaptive_max_pool2d(x: np.ndarray, output_size: Pair) -> np.ndarray:
 # ------------------------------------------------------------------- sampling
 def interpolate(x: np.ndarray, size: Pair, mode: str, align_corners: bool = False,
                 scale: tuple[float, float] | None = None) -> np.ndarray:
-    """Nearest or bilinear resize of ``(N, C, H, W)`` to ``size``, one output pixel at a time.
+    """Nearest, nearest-exact or bilinear resize of ``(N, C, H, W)`` to ``size``, one output
+    pixel at a time (``linear`` on ``(N, C, L)`` is bilinear on ``(N, C, 1, L)``).
 
     ``scale`` is the given scale factor per axis (sampling step ``1/scale``), else in/out.
     """
@@ -243,13 +244,15 @@ def interpolate(x: np.ndarray, size: Pair, mode: str, align_corners: bool = Fals
         step = 1 / given if given is not None else n_in / n_out
         if mode == "nearest":
             return float(min(math.floor(o * step), n_in - 1))
+        if mode == "nearest-exact":
+            return float(min(math.floor((o + 0.5) * step), n_in - 1))
         return max((o + 0.5) * step - 0.5, 0.0)
 
     for i in range(size[0]):
         si = source(i, h, size[0], None if scale is None else scale[0])
         for j in range(size[1]):
             sj = source(j, w, size[1], None if scale is None else scale[1])
-            if mode == "nearest":
+            if mode in ("nearest", "nearest-exact"):
                 out[:, :, i, j] = x[:, :, int(si), int(sj)]
                 continue
             i0, j0 = min(int(math.floor(si)), h - 1), min(int(math.floor(sj)), w - 1)

@@ -276,6 +276,17 @@ def test_embedding(padding_idx, dtype) -> None:
                    dtype, inputs=[idx])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [dict(scale_grad_by_freq=True),
+                                dict(scale_grad_by_freq=True, padding_idx=2),
+                                dict(max_norm=1.0), dict(max_norm=0.5, norm_type=1.0)])
+def test_embedding_options(kw, dtype) -> None:
+    """Gradients scaled by frequency; max_norm renormalises used rows in place first."""
+    idx = np.array([[0, 2, 2, 5], [5, 1, 2, 0]])
+    compare_module(nn.Embedding(7, 3, **kw), TNN.Embedding(7, 3, **kw), [], dtype,
+                   inputs=[idx])
+
+
 def test_embedding_initialisation_zeroes_the_padding_row() -> None:
     """N(0, 1) rows, the padding row zero, as PyTorch's."""
     w = nn.Embedding(50, 4, padding_idx=3).weight.numpy()
@@ -481,10 +492,41 @@ def test_interpolate(kw, mode, align, dtype) -> None:
     compare_module(nn.Upsample(**opts), TNN.Upsample(**opts), [(2, 3, 5, 4)], dtype)
 
 
-def test_interpolate_nearest_1d() -> None:
-    """Nearest on ``(N, C, L)``."""
-    compare(lambda x: F.interpolate(x, scale_factor=2.5), lambda x: TF.interpolate(
-        x, scale_factor=2.5), [(2, 3, 5)])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [dict(scale_factor=2.5), dict(size=3), dict(size=8),
+                                dict(scale_factor=0.6, recompute_scale_factor=True)])
+@pytest.mark.parametrize("mode, align", [("nearest", None), ("nearest-exact", None),
+                                         ("linear", False), ("linear", True), ("area", None)])
+def test_interpolate_1d(kw, mode, align, dtype) -> None:
+    """``(N, C, L)`` input: nearest, nearest-exact, linear and area."""
+    opts = dict(kw, mode=mode, align_corners=align)
+    compare(lambda x: F.interpolate(x, **opts), lambda x: TF.interpolate(x, **opts),
+            [(2, 3, 5)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(size=(3, 7)),
+                                dict(scale_factor=(0.5, 1.75))])
+@pytest.mark.parametrize("mode", ["nearest-exact", "area"])
+def test_interpolate_2d_more_modes(kw, mode, dtype) -> None:
+    """nearest-exact and area on ``(N, C, H, W)``, functional and module."""
+    compare(lambda x: F.interpolate(x, mode=mode, **kw),
+            lambda x: TF.interpolate(x, mode=mode, **kw), [(2, 3, 5, 4)], dtype=dtype)
+    compare_module(nn.Upsample(mode=mode, **kw), TNN.Upsample(mode=mode, **kw),
+                   [(2, 3, 5, 4)], dtype)
+
+
+def test_interpolate_refuses_what_pytorch_refuses() -> None:
+    """Mode and rank must fit; align_corners only with the interpolating modes."""
+    for mode, shape in (("bilinear", (1, 1, 5)), ("linear", (1, 1, 5, 4))):
+        with pytest.raises(NotImplementedError):
+            TF.interpolate(torch.zeros(shape), scale_factor=2, mode=mode)
+        with pytest.raises(ValueError, match=f"mode='{mode}' needs"):
+            F.interpolate(lucid.zeros(*shape), scale_factor=2, mode=mode)
+    with pytest.raises(ValueError, match="align_corners"):
+        TF.interpolate(torch.zeros(1, 1, 4, 4), scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(lucid.zeros(1, 1, 4, 4), scale_factor=2, align_corners=True)
 
 
 # ------------------------------------------------------------ dropout, shapes

@@ -1,4 +1,5 @@
-"""Resampling: ``interpolate`` (nearest and bilinear), composed from gathers and blends.
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, area), composed from
+gathers and blends (and adaptive average pooling for ``area``).
 
 Each output row/column reads fixed input rows/columns (``getitem`` with index lists) and,
 for bilinear, blends two of them with fixed weights, so the gradient is the gathers'
@@ -11,9 +12,10 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops import add, getitem, mul
+from ...ops import add, getitem, mul, squeeze, unsqueeze
+from .pooling import adaptive_avg_pool2d
 
-MODES = ("nearest", "bilinear")
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "area")
 
 
 def _sizes(x: Tensor, size: Any, scale_factor: Any) -> tuple[list[int], list[float | None]]:
@@ -49,32 +51,43 @@ def _gather(x: Tensor, axis: int, index: list[int]) -> Tensor:
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None) -> Tensor:
-    """Resize the spatial axes of ``(N, C, H, W)`` (or ``(N, C, L)`` for nearest) input.
+    """Resize the spatial axes of ``(N, C, L)`` or ``(N, C, H, W)`` input.
 
-    ``nearest`` copies input ``floor(out_index * scale)``; ``bilinear`` blends the two
-    nearest rows and columns, with ``align_corners`` PyTorch's two conventions. As in
-    PyTorch, a given ``scale_factor`` sets the sampling step (``1 / scale_factor``) unless
-    ``recompute_scale_factor=True``.
+    ``nearest`` copies input ``floor(out_index * scale)``, ``nearest-exact`` input
+    ``floor((out_index + 0.5) * scale)``; ``linear`` (3-D) and ``bilinear`` (4-D) blend the
+    two nearest samples per axis, with ``align_corners`` PyTorch's two conventions; ``area``
+    averages PyTorch's adaptive-pooling bins. As in PyTorch, a given ``scale_factor`` sets the
+    sampling step (``1 / scale_factor``) unless ``recompute_scale_factor=True``.
     """
     if mode not in MODES:
         raise ValueError(f"interpolate: mode must be one of {MODES}, got {mode!r}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"interpolate expects a 3-D or 4-D input, got shape {input.shape}")
     if mode == "bilinear" and input.ndim != 4:
         raise ValueError(f"interpolate: mode='bilinear' needs a 4-D (N, C, H, W) input, got "
                          f"shape {input.shape}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"interpolate expects a 3-D or 4-D input, got shape {input.shape}")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("interpolate: align_corners can only be set with mode='bilinear'")
+    if mode == "linear" and input.ndim != 3:
+        raise ValueError(f"interpolate: mode='linear' needs a 3-D (N, C, L) input, got shape "
+                         f"{input.shape}")
+    if mode not in ("linear", "bilinear") and align_corners is not None:
+        raise ValueError(f"interpolate: align_corners can only be set with mode='linear' or "
+                         f"'bilinear', got mode={mode!r}")
     sizes, scales = _sizes(input, size, scale_factor)
+    if mode == "area":
+        if input.ndim == 4:
+            return adaptive_avg_pool2d(input, tuple(sizes))
+        return squeeze(adaptive_avg_pool2d(unsqueeze(input, 2), (1, sizes[0])), 2)
     if recompute_scale_factor:
         scales = [None] * len(scales)
     x = input
     for k, (out, given) in enumerate(zip(sizes, scales, strict=True)):
         axis = 2 + k
         n = input.shape[axis]
-        if mode == "nearest":
+        if mode in ("nearest", "nearest-exact"):
             step = 1.0 / given if given is not None else n / out
-            x = _gather(x, axis, [min(int(math.floor(i * step)), n - 1) for i in range(out)])
+            shift = 0.5 if mode == "nearest-exact" else 0.0
+            x = _gather(x, axis, [min(int(math.floor((i + shift) * step)), n - 1)
+                                  for i in range(out)])
             continue
         if align_corners:
             step = (n - 1) / (out - 1) if out > 1 else 0.0
