@@ -947,7 +947,9 @@ def _to_native(b: Backend, data: Any, dtype: Any) -> Any:
     """Convert user data (scalars, lists, NumPy or native arrays) to a native array."""
     if dtype is not None:
         return b.asarray(data, _dtype.get_dtype(dtype))
-    from_python = isinstance(data, (int, float, bool, list, tuple))
+    # Python numbers and lists take lucid's defaults; a NumPy scalar (numpy.float64 is a
+    # subclass of float) keeps its own dtype, as torch.tensor(numpy.float64(1)) does
+    from_python = isinstance(data, (int, float, bool, list, tuple)) and not hasattr(data, "dtype")
     arr = b.asarray(data)
     if from_python:
         dt = b.dtype_of(arr)

@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..backends import Backend, MixedBackendError
 
@@ -30,13 +31,17 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
     if ta is not None and tb is not None:
-        return a, b
+        if a.dtype == b.dtype:
+            return a, b
+        return promote(a, b)
     ref = ta if ta is not None else tb
     if ref is None:
         raise TypeError(f"{op}: expected at least one lucid.Tensor operand, got "
                         f"{type(a).__name__} and {type(b).__name__}")
     bk = ref.backend
     other = b if ta is not None else a
+    if _is_host_scalar(other) and not bk.is_native(other):
+        other = other.item()  # a NumPy scalar counts as a Python number, as in PyTorch
     if not isinstance(other, Scalar) and not bk.is_native(other):
         if hasattr(other, "shape") and hasattr(other, "dtype"):  # another library's array
             raise MixedBackendError(
@@ -45,7 +50,71 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
                 f"lucid.tensor(..., backend={bk.name!r}) first"
             )
         other = bk.asarray(other, ref.dtype if ref.dtype.is_floating else None)
-    return (a, other) if ta is not None else (other, b)
+    return promote(a, other) if ta is not None else promote(other, b)
+
+
+def _is_host_scalar(v: Any) -> bool:
+    """A NumPy scalar (``numpy.float64(2)``): has a dtype and ``item`` but is no array."""
+    return (not isinstance(v, (Tensor, bool, int)) and getattr(v, "shape", None) == ()
+            and hasattr(v, "dtype") and hasattr(v, "item") and not hasattr(v, "__len__"))
+
+
+def _category(dtype: _dtype.DType) -> int:
+    """0 bool, 1 integer, 2 floating: PyTorch promotes by category first."""
+    if dtype.name == "bool":
+        return 0
+    return 2 if dtype.is_floating else 1
+
+
+def promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """Cast the operands of a binary op to PyTorch's result dtype.
+
+    PyTorch ranks participants: tensors with dimensions, then 0-d tensors, then Python
+    numbers. The result has the highest *category* (bool < integer < floating) present;
+    its dtype comes from the highest-ranked participants of that category, and a Python
+    number of a higher category than every tensor gives the default dtype of its category
+    (float32, int64). So ``float32 matrix * float64 0-d tensor`` stays float32, and
+    ``int64 tensor * 2.5`` is float32.
+    """
+    ref = a if isinstance(a, Tensor) else b
+    bk = ref.backend
+    groups: list[list[_dtype.DType]] = [[], [], []]  # dimensioned, 0-d, numbers
+    for v in (a, b):
+        if isinstance(v, Tensor):
+            groups[0 if v.ndim else 1].append(v.dtype)
+        elif isinstance(v, Scalar):
+            groups[2].append(_dtype.bool_ if isinstance(v, bool) else
+                             _dtype.int64 if isinstance(v, int) else _dtype.default_float)
+        else:  # a native array
+            groups[0 if len(bk.shape(v)) else 1].append(bk.dtype_of(v))
+    top = builtins.max(_category(d) for g in groups for d in g)
+    target = None
+    for g in groups:
+        of_top = [d for d in g if _category(d) == top]
+        if of_top:
+            target = of_top[0]
+            for d in of_top[1:]:
+                target = _wider(target, d)
+            break
+    assert target is not None
+    return _cast(a, target, bk), _cast(b, target, bk)
+
+
+def _wider(x: _dtype.DType, y: _dtype.DType) -> _dtype.DType:
+    """The wider of two dtypes of one category (NumPy's promotion within a kind)."""
+    if x == y:
+        return x
+    if x.itemsize != y.itemsize:
+        return x if x.itemsize > y.itemsize else y
+    return x
+
+
+def _cast(v: Any, dtype: _dtype.DType, bk: Backend) -> Any:
+    if isinstance(v, Tensor):
+        return v if v.dtype == dtype else v.astype(dtype)
+    if isinstance(v, Scalar):
+        return v
+    return v if bk.dtype_of(v) == dtype else bk.astype(v, dtype)
 
 
 def shape_of(b: Backend, v: Any) -> tuple[int, ...]:

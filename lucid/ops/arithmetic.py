@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
@@ -106,17 +107,30 @@ class Pow(Function):
         bk, (sa, sb), (na, nb) = ctx.backend, ctx.shapes, ctx.needs_input_grad
         a, b, out = ctx.saved_tensors
         ga = gb = None
-        if na:
+        if na:  # b * a^(b-1), and 0 where b == 0 (as PyTorch: d(x^0)/dx = 0, even at x = 0)
             if isinstance(b, Scalar):
-                d = bk.multiply(a, 2) if b == 2 else bk.multiply(bk.power(a, b - 1), b)
+                if b == 0:
+                    d = bk.multiply(a, 0.0)
+                else:
+                    d = bk.multiply(a, 2) if b == 2 else bk.multiply(bk.power(a, b - 1), b)
             else:
-                d = bk.multiply(bk.power(a, bk.subtract(b, 1)), b)
+                flat = bk.equal(b, 0)
+                d = bk.where(flat, 0.0, bk.multiply(
+                    bk.power(a, bk.subtract(bk.where(flat, 1.0, b), 1)), b))
             ga = unbroadcast(bk, bk.multiply(g, d), sa)
-        if nb:
+        if nb:  # a^b * log(a), and 0 where a == 0 and b >= 0 (as PyTorch)
             # a Python-number base keeps its logarithm a Python float: a backend scalar
             # (e.g. numpy.float64) would promote a float32 gradient to float64
-            log_a = _scalar_log(a) if isinstance(a, Scalar) else bk.log(a)
-            gb = unbroadcast(bk, bk.multiply(g, bk.multiply(out, log_a)), sb)
+            if isinstance(a, Scalar):
+                if a == 0:
+                    ge = bk.greater_equal(b, 0)
+                    d = bk.where(ge, 0.0, bk.multiply(bk.where(ge, 1.0, out), float("-inf")))
+                else:
+                    d = bk.multiply(out, _scalar_log(a))
+            else:
+                quiet = bk.logical_and(bk.equal(a, 0), bk.greater_equal(b, 0))
+                d = bk.multiply(out, bk.log(bk.where(quiet, 1.0, a)))
+            gb = unbroadcast(bk, bk.multiply(g, d), sb)
         return ga, gb
 
 
@@ -262,8 +276,13 @@ def mul(a: Any, b: Any) -> Any:
 
 
 def div(a: Any, b: Any) -> Any:
-    """Element-wise true division with broadcasting."""
-    return Div.apply(*operands(a, b, "div"))
+    """Element-wise true division with broadcasting (integers divide as the default float)."""
+    a, b = operands(a, b, "div")
+    ta = a if isinstance(a, Tensor) else b
+    if not ta.dtype.is_floating:  # PyTorch: int / int is float32, not NumPy's float64
+        a = a.astype(_dtype.default_float) if isinstance(a, Tensor) else a
+        b = b.astype(_dtype.default_float) if isinstance(b, Tensor) else b
+    return Div.apply(a, b)
 
 
 def pow(a: Any, b: Any) -> Any:

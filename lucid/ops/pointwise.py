@@ -112,7 +112,7 @@ class ReLU(Function):
 
 
 class Clip(Function):
-    """Clamp into ``[low, high]``; the gradient passes where the input was inside."""
+    """Clamp into ``[low, high]``; the gradient passes where the input was strictly inside."""
 
     @staticmethod
     def forward(ctx: Node, x: Any, low: float | None, high: float | None) -> Any:
@@ -125,11 +125,11 @@ class Clip(Function):
         b = ctx.backend
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = None
+        inside = None  # strictly inside: PyTorch's gradient is 0 at a scalar bound
         if low is not None:
-            inside = b.greater_equal(x, low)
+            inside = b.greater(x, low)
         if high is not None:
-            upper = b.less_equal(x, high)
+            upper = b.less(x, high)
             inside = upper if inside is None else b.logical_and(inside, upper)
         return (g if inside is None else b.where(inside, g, 0)), None, None
 
