@@ -307,10 +307,36 @@ class ConvTranspose2d(Module):
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Apply the transposed convolution to ``x`` of shape ``(N, C, H, W)``."""
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, int]:
+        """The output padding that makes the output ``output_size`` (PyTorch's rule)."""
+        size = tuple(output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2:
+            raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 entries, got "
+                             f"{output_size!r}")
+        pads = []
+        for i in range(2):
+            smallest = ((x.shape[2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            largest = smallest + self.stride[i] - 1
+            if not smallest <= size[i] <= largest:
+                raise ValueError(f"ConvTranspose2d: requested output_size {tuple(output_size)} "
+                                 f"is not reachable from input {x.shape}: axis {i} must be in "
+                                 f"[{smallest}, {largest}]")
+            pads.append(size[i] - smallest)
+        return pads[0], pads[1]
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        """Apply the transposed convolution to ``x`` of shape ``(N, C, H, W)``.
+
+        ``output_size`` picks among the sizes a strided transposed convolution can produce
+        (it overrides ``output_padding``), as in PyTorch.
+        """
+        op = self.output_padding if output_size is None \
+            else self._output_padding(x, output_size)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, op,
+                                  self.groups, self.dilation)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

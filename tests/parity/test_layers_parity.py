@@ -377,6 +377,18 @@ def test_conv_modules(ours, theirs, shape, dtype) -> None:
     compare_module(ours(), theirs(), [shape], dtype, atol=1e-5 if dtype == "float32" else None)
 
 
+@pytest.mark.parametrize("output_size", [(9, 10), (10, 9), [2, 6, 9, 9]])
+def test_conv_transpose2d_output_size(output_size) -> None:
+    """``forward(x, output_size)`` picks the output padding, as PyTorch's."""
+    ours, theirs = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1), \
+        TNN.ConvTranspose2d(4, 6, 3, stride=2, padding=1)
+    _randomize(theirs.double(), 0)
+    ours.to("float64").load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    compare(lambda x: ours(x, output_size), lambda x: theirs(x, output_size), [(2, 4, 5, 5)])
+    with pytest.raises(ValueError, match="not reachable"):
+        ours(lucid.zeros(2, 4, 5, 5, dtype="float64"), (11, 9))
+
+
 @pytest.mark.parametrize("ours, theirs", [
     (lambda: nn.Conv1d(4, 6, 3), lambda: TNN.Conv1d(4, 6, 3)),
     (lambda: nn.ConvTranspose2d(4, 6, 3, groups=2), lambda: TNN.ConvTranspose2d(4, 6, 3,
