@@ -49,7 +49,8 @@ class Node:
         self.saved_tensors: tuple[Any, ...] = ()
         #: ``(input position, version)`` of each input whose array was saved for backward
         self.saved_versions: tuple[tuple[int, int], ...] = ()
-        #: a weak reference to the output when its array was saved for backward (else None)
+        #: ``(weak reference, version)`` of the output when its array was saved for
+        #: backward (else None); an in-place op moves it to the tensor it changed
         self.saved_output: Any = None
         self._released = False
 
@@ -83,9 +84,12 @@ class Node:
             if t._version != expected:
                 raise RuntimeError(_modified(t, f"input {i} of {self.name}Backward",
                                              expected))
-        out = self.saved_output() if self.saved_output is not None else None
-        if out is not None and out._version != 0:
-            raise RuntimeError(_modified(out, f"output 0 of {self.name}Backward", 0))
+        if self.saved_output is not None:
+            ref, expected = self.saved_output
+            out = ref()
+            if out is not None and out._version != expected:
+                raise RuntimeError(_modified(out, f"output 0 of {self.name}Backward",
+                                             expected))
 
     def __getattr__(self, name: str) -> Any:  # only called for attributes never set
         if name.startswith("_"):

@@ -101,7 +101,7 @@ class Function:
                 (i, a._version) for i, a in enumerate(args)
                 if isinstance(a, tensor_class) and any(a.data is s for s in saved))
             if any(out is s for s in saved):
-                ctx.saved_output = weakref.ref(result)
+                ctx.saved_output = (weakref.ref(result), 0)
         return result
 
 

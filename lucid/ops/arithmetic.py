@@ -70,17 +70,18 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> Any:
         bk = ctx.backend
-        out = bk.divide(a, b)
-        ctx.save_for_backward(b, out)
+        # d/db = -a / b^2 reads the inputs, not the result (as PyTorch), so changing the
+        # result in place afterwards stays legal
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         ctx.shapes = (shape_of(bk, a), shape_of(bk, b))
-        return out
+        return bk.divide(a, b)
 
     @staticmethod
     def backward(ctx: Node, g: Any) -> tuple[Any, Any]:
         bk, (sa, sb), (na, nb) = ctx.backend, ctx.shapes, ctx.needs_input_grad
-        b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         return (unbroadcast(bk, bk.divide(g, b), sa) if na else None,
-                unbroadcast(bk, bk.negative(bk.divide(bk.multiply(g, out), b)), sb)
+                unbroadcast(bk, bk.negative(bk.divide(bk.divide(bk.multiply(g, a), b), b)), sb)
                 if nb else None)
 
 

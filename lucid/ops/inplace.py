@@ -15,6 +15,7 @@ checks too:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,10 @@ def apply_inplace(t: Tensor, name: str, compute: Callable[[Tensor], Any]) -> Ten
         t._node = out._node
         t.requires_grad = True
     t._version += 1
+    node = out._node
+    if node is not None and node.saved_output is not None and node.saved_output[0]() is out:
+        # the op saved its result, which is now t's array: watch t from this version on
+        node.saved_output = (weakref.ref(t), t._version)
     return t
 
 
