@@ -469,11 +469,14 @@ _case("mm", "mm", [In((3, 4)), In((4, 2))], lucid.mm, np.matmul, loose=True)
 _case("bmm", "bmm_method", [In((2, 3, 4)), In((2, 4, 2))], lambda a, b: a.bmm(b), np.matmul,
       loose=True)
 _case("dot", "dot", [In((5,)), In((5,))], lucid.dot, np.dot, loose=True)
-for _eq, _shapes in (("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
-                     ("ij->j", [(3, 4)]), ("i,j->ij", [(3,), (4,)]),
-                     ("abc,cd->da", [(2, 3, 4), (4, 5)]), ("ij,ij", [(3, 4), (3, 4)])):
+_EINSUM: list[tuple[str, list[Shape]]] = [
+    ("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+    ("ij->j", [(3, 4)]), ("i,j->ij", [(3,), (4,)]), ("abc,cd->da", [(2, 3, 4), (4, 5)]),
+    ("ij,ij", [(3, 4), (3, 4)]),
+]
+for _eq, _eq_shapes in _EINSUM:
     _case("einsum", f"einsum-{_eq.replace('->', '_to_').replace(',', '_')}",
-          [In(s) for s in _shapes], lambda *xs, e=_eq: lucid.einsum(e, *xs),
+          [In(s) for s in _eq_shapes], lambda *xs, e=_eq: lucid.einsum(e, *xs),
           lambda *a, e=_eq: np.einsum(e, *a), loose=True)
 
 # --------------------------------------------------------------------- in-place
