@@ -199,7 +199,8 @@ class Softplus(Module):
 class PReLU(Module):
     """Leaky ReLU with learned slopes: one shared (default) or one per channel (axis 1).
 
-    The slopes start at ``init`` (0.25), as in PyTorch.
+    The slopes start at ``init`` (0.25), as in PyTorch. Their count is ``num_slopes``
+    (PyTorch's ``num_parameters`` attribute; in lucid that name is :meth:`Module.num_parameters`).
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
@@ -208,8 +209,9 @@ class PReLU(Module):
                 or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive int, got "
                              f"{num_parameters!r}")
-        # PyTorch's attribute name; on this instance it shadows Module.num_parameters()
-        self.num_parameters = num_parameters  # type: ignore[method-assign,assignment]
+        # PyTorch keeps the count as ``num_parameters``; here that name is Module's method
+        # (summaries call it on every module), so the count is ``num_slopes``.
+        self.num_slopes = num_parameters
         self.init = float(init)
         self.weight = Parameter(_creation.full((num_parameters,), self.init))
 
@@ -223,4 +225,4 @@ class PReLU(Module):
         return F.prelu(x, self.weight)
 
     def extra_repr(self) -> str:
-        return f"num_parameters={self.num_parameters}"
+        return f"num_parameters={self.num_slopes}"

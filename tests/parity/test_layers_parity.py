@@ -178,7 +178,8 @@ def test_prelu_default_initialisation() -> None:
     assert nn.PReLU().weight.tolist() == TNN.PReLU().weight.tolist()
     assert nn.PReLU(3, 0.1).weight.numpy().tolist() == \
         TNN.PReLU(3, 0.1).weight.detach().numpy().tolist()
-    assert nn.PReLU(4).num_parameters == TNN.PReLU(4).num_parameters == 4
+    assert nn.PReLU(4).num_slopes == TNN.PReLU(4).num_parameters == 4
+    assert nn.PReLU(4).num_parameters() == 4  # lucid's Module method keeps working
 
 
 # ----------------------------------------------------------------- normalization
