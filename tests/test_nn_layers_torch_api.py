@@ -67,6 +67,8 @@ def test_dropout2d_keeps_or_zeroes_whole_channels() -> None:
     lucid.manual_seed(1)
     y = F.dropout2d(lucid.ones(4, 8, 3, 3), 0.5).numpy().reshape(4, 8, 9)
     assert (y.min(-1) == y.max(-1)).all() and set(np.unique(y)) <= {0.0, 2.0}
+    z = F.dropout2d(lucid.ones(6, 8, 5), 0.5).numpy()  # 3-D: (N, C, L), as PyTorch 2
+    assert (z.min(-1) == z.max(-1)).all() and (z[:, :, 0].min(1) != z[:, :, 0].max(1)).any()
 
 
 def test_parameter_containers() -> None:

@@ -33,9 +33,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero whole channels with probability ``p`` (``(N, C, H, W)`` or ``(C, H, W)`` input).
+    """Zero whole channels with probability ``p`` (``(N, C, H, W)`` input).
 
-    The kept channels are rescaled by ``1/(1-p)``; outside training it is the identity.
+    The kept channels are rescaled by ``1/(1-p)``; outside training it is the identity. A 3-D
+    input is read as ``(N, C, L)``, as PyTorch 2 does (it warns that this will change).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d probability must be in [0, 1], got {p}")
@@ -46,6 +47,6 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return mul(input, 0.0)
     b = input.backend
-    shape = tuple(input.shape[:-2]) + (1, 1)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     keep = b.less(b.random_uniform(shape, 0.0, 1.0, input.dtype), 1.0 - p)
     return mul(input, b.multiply(b.astype(keep, input.dtype), 1.0 / (1.0 - p)))
