@@ -566,7 +566,7 @@ def test_unflatten() -> None:
 
 
 def test_parameter_containers_state_dict_names() -> None:
-    """ParameterList/ParameterDict register under PyTorch's names."""
+    """ParameterList/ParameterDict (and ModuleList/ModuleDict) register under PyTorch's names."""
     class Ours(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -584,6 +584,10 @@ def test_parameter_containers_state_dict_names() -> None:
                                             "b": TNN.Parameter(torch.zeros(2, 2))})
 
     ours, theirs = Ours(), Theirs()
+    ours.mlist = nn.ModuleList([nn.Linear(2, 2), nn.LayerNorm(2)])
+    ours.mdict = nn.ModuleDict({"emb": nn.Embedding(3, 2), "norm": nn.GroupNorm(1, 2)})
+    theirs.mlist = TNN.ModuleList([TNN.Linear(2, 2), TNN.LayerNorm(2)])
+    theirs.mdict = TNN.ModuleDict({"emb": TNN.Embedding(3, 2), "norm": TNN.GroupNorm(1, 2)})
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
