@@ -47,8 +47,10 @@ from .ops import (
     abs,
     acos,
     acosh,
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     argsort,
@@ -169,5 +171,5 @@ __all__ = [
     "amax", "amin", "cumprod", "cumsum", "logsumexp", "norm", "prod", "std",
     "argsort", "bmm", "chunk", "dot", "einsum", "empty", "empty_like", "eq", "flip", "gather",
     "ge", "gt", "index_select", "le", "lt", "masked_fill", "mm", "ne", "roll", "scatter",
-    "scatter_add", "sort", "split", "tile", "topk",
+    "scatter_add", "sort", "split", "tile", "topk", "all", "any",
 ]

@@ -470,15 +470,13 @@ class Tensor:
         """Running product along ``dim``."""
         return _ops.cumprod(self, dim, axis=axis)
 
-    def any(self) -> bool:
-        """True when any element is non-zero."""
-        b = self.backend
-        return bool(b.item(b.any(self.data, None, False)))
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Is any element over ``dim`` non-zero? A bool tensor, as PyTorch."""
+        return _ops.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def all(self) -> bool:
-        """True when every element is non-zero."""
-        b = self.backend
-        return bool(b.item(b.all(self.data, None, False)))
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Is every element over ``dim`` non-zero? A bool tensor, as PyTorch."""
+        return _ops.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape):
         """Return the tensor with a new shape (varargs or one tuple; one entry may be -1)."""

@@ -57,7 +57,7 @@ def test_reference_kernels_leave_the_shared_instance_alone() -> None:
 _NOT_DIFFERENTIABLE = {
     "eq", "ne", "lt", "le", "gt", "ge", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_not", "argmax", "argmin",
-    "get_backend_of", "isnan", "isinf", "isfinite", "argsort",
+    "get_backend_of", "isnan", "isinf", "isfinite", "argsort", "any", "all",
 }
 #: Differentiable functions covered by dedicated kit tests instead of the op table.
 _COVERED_ELSEWHERE = {

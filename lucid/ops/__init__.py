@@ -10,6 +10,8 @@ docs/architecture.md); everything else imports strictly downward.
 
 from .arithmetic import add, div, matmul, maximum, minimum, mul, neg, pow, sub, where
 from .compare import (
+    all,
+    any,
     eq,
     ge,
     gt,
@@ -98,4 +100,5 @@ __all__ = [
     "topk",
     # in-place support (Tensor.add_, x[i] = v, ...)
     "apply_inplace", "fill", "setitem",
+    "all", "any",
 ]

@@ -53,3 +53,24 @@ def isinf(x: Tensor) -> Tensor:
 def isfinite(x: Tensor) -> Tensor:
     """Element-wise: is the value neither infinite nor NaN? (a bool tensor)."""
     return Tensor._wrap(x.backend.isfinite(x.data), x.backend)
+
+
+def _logical_reduce(x: Tensor, name: str, dim: Any, keepdim: bool, axis: Any,
+                    keepdims: bool | None) -> Tensor:
+    from ._support import axes_arg, keep_arg
+
+    axes = axes_arg(axis, x.ndim, dim)
+    b = x.backend
+    return Tensor._wrap(getattr(b, name)(x.data, axes, keep_arg(keepdim, keepdims)), b)
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Is any element over ``dim`` non-zero? A bool tensor (``if x.any():`` works)."""
+    return _logical_reduce(x, "any", dim, keepdim, axis, keepdims)
+
+
+def all(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Is every element over ``dim`` non-zero? A bool tensor."""
+    return _logical_reduce(x, "all", dim, keepdim, axis, keepdims)

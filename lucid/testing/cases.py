@@ -499,8 +499,8 @@ _case("setitem", "setitem_int_array_scalar", [In((4, 3))],
 _case("fill", "fill_", [In((2, 3))], lambda x: (x * 1.0).fill_(0.25) + x,
       lambda a: 0.25 + a)
 _case("apply_inplace", "inplace_chain", [In((3, 4)), In((4,))],
-      lambda x, w: (x * 1.0).mul_(w).add_(x, alpha=2.0).exp_().clamp_(max=3.0),
-      lambda a, w: np.minimum(np.exp(a * w + 2.0 * a), 3.0))
+      lambda x, w: (x * 1.0).mul_(w).add_(x, alpha=2.0).clamp_(max=1.0).exp_(),
+      lambda a, w: np.exp(np.minimum(a * w + 2.0 * a, 1.0)))
 _case("apply_inplace", "inplace_operators", [In((3, 4)), In((3, 1), nonzero)],
       lambda x, w: _iops(x * 1.0, w), lambda a, w: ((a + w) * w - a) / w)
 

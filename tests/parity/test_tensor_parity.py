@@ -105,6 +105,10 @@ CASES = [
     ("eq", lambda a, b: a.eq(b), lambda a, b: a.eq(b), [(3, 4), (4,)], None),
     ("ge", lambda a, b: lucid.ge(a, b), lambda a, b: torch.ge(a, b), [(3, 4), (3, 4)], None),
     ("lt_scalar", lambda a: a.lt(0.1), lambda a: a.lt(0.1), [(3, 4)], None),
+    ("any_dim", lambda a: (a > 1.0).any(1), lambda a: (a > 1.0).any(1), [(3, 4)], None),
+    ("all_keepdim", lambda a: lucid.all(a > -1.0, 0, keepdim=True),
+     lambda a: torch.all(a > -1.0, 0, keepdim=True), [(3, 4)], None),
+    ("any_all", lambda a: (a > 0).any(), lambda a: (a > 0).any(), [(3, 4)], None),
     # selection and reordering
     ("gather", lambda a: a.gather(1, lucid.tensor(IDX)), lambda a: a.gather(1, torch.tensor(IDX)),
      [(3, 4)], None),
