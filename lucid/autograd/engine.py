@@ -130,14 +130,14 @@ def _topological_order(root: Any) -> list[tuple[Any, Any]]:
         if done:
             order.append((t, node))
             continue
-        key = _key(t, node)
+        key = id(t) if node is None else id(node)
         if key in seen:
             continue
         seen.add(key)
         stack.append((t, node, True))
         if node is not None:
             for p, pn, need in zip(node.inputs, node.input_nodes, node.needs_input_grad):
-                if p is not None and need and _key(p, pn) not in seen:
+                if p is not None and need and (id(p) if pn is None else id(pn)) not in seen:
                     stack.append((p, pn, False))
     order.reverse()
     return order
@@ -151,7 +151,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
     grads: dict[int, Any] = {_key(root, root.grad_fn): grad}
     fresh: set[int] = set()  # grads that are sums we own (safe to store without copying)
     for t, node in _topological_order(root):
-        vertex = _key(t, node)
+        vertex = id(t) if node is None else id(node)
         g = grads.pop(vertex, None)
         if g is None:
             continue
@@ -171,7 +171,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
                                    input_grads):
             if gp is None or p is None or not need:
                 continue
-            key = _key(p, pn)
+            key = id(p) if pn is None else id(pn)
             if key in grads:
                 grads[key] = p.backend.add(grads[key], gp)
                 fresh.add(key)

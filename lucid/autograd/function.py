@@ -92,15 +92,26 @@ class Function:
         out = cls.forward(ctx, *arrays)
         if not record:  # (forward may have moved its output: see Node.backend)
             return tensor_class._wrap(out, ctx.backend)
-        ctx.inputs = tuple(a if isinstance(a, tensor_class) else None for a in args)
-        ctx.input_nodes = tuple(a._node if isinstance(a, tensor_class) else None for a in args)
+        inputs = []
+        nodes = []
+        for a in args:
+            if isinstance(a, tensor_class):
+                inputs.append(a)
+                nodes.append(a._node)
+            else:
+                inputs.append(None)
+                nodes.append(None)
+        ctx.inputs = tuple(inputs)
+        ctx.input_nodes = tuple(nodes)
         result = tensor_class._wrap(out, ctx.backend, ctx)
         saved = ctx.saved_tensors
         if saved:  # remember versions, to refuse a backward through arrays changed in place
-            ctx.saved_versions = tuple(
-                (i, a._version) for i, a in enumerate(args)
-                if isinstance(a, tensor_class) and any(a.data is s for s in saved))
-            if any(out is s for s in saved):
+            kept = {id(s) for s in saved}
+            versions = [(i, a._version) for i, a in enumerate(inputs)
+                        if a is not None and id(a.data) in kept]
+            if versions:
+                ctx.saved_versions = tuple(versions)
+            if id(out) in kept:
                 ctx.saved_output = (weakref.ref(result), 0)
         return result
 
