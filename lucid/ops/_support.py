@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..autograd.engine import Node
+from ..autograd.function import Function
 from ..backends import Backend, MixedBackendError
 
 Scalar = (int, float, bool)
@@ -190,3 +192,37 @@ def expand_grad(b: Backend, g: Any, shape: tuple[int, ...], axes: tuple[int, ...
         kshape = tuple(1 if (axes is None or i in axes) else s for i, s in enumerate(shape))
         g = b.reshape(g, kshape)
     return b.broadcast_to(g, shape)
+
+
+#: ``gradient(backend, g, x, y)``: an element-wise op's input gradient from the output
+#: gradient ``g``, its input ``x`` and its output ``y`` (None unless the op keeps them).
+Gradient = Callable[[Backend, Any, Any, Any], Any]
+
+
+def unary_function(name: str, compute: str, gradient: Gradient, *, keep: str, doc: str,
+                   module: str) -> type[Function]:
+    """A :class:`Function` class for an element-wise function of one tensor.
+
+    Most element-wise ops differ only in the backend method they call and their derivative,
+    so they are declared in one line each instead of a dozen lines of identical class body.
+    ``compute`` names the backend method; ``keep`` says what backward needs: ``"x"`` (the
+    input), ``"y"`` (the output) or ``"xy"``.
+    """
+    keep_x, keep_y = "x" in keep, "y" in keep
+
+    def forward(ctx: Node, x: Any) -> Any:
+        y = getattr(ctx.backend, compute)(x)
+        if keep_x and keep_y:
+            ctx.save_for_backward(x, y)
+        elif keep_x or keep_y:
+            ctx.save_for_backward(x if keep_x else y)
+        return y
+
+    def backward(ctx: Node, g: Any) -> Any:
+        saved = ctx.saved_tensors
+        return gradient(ctx.backend, g, saved[0] if keep_x else None,
+                        saved[-1] if keep_y else None)
+
+    namespace = {"__doc__": doc, "__module__": module, "__qualname__": name,
+                 "forward": staticmethod(forward), "backward": staticmethod(backward)}
+    return type(name, (Function,), namespace)

@@ -6,109 +6,25 @@ from typing import Any
 
 from ..autograd.engine import Node
 from ..autograd.function import Function
+from ._support import unary_function
 
-
-class Exp(Function):
-    """``e ** x``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.exp(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        return ctx.backend.multiply(g, ctx.saved_tensors[0])
-
-
-class Log(Function):
-    """Natural logarithm."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.log(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        return ctx.backend.divide(g, ctx.saved_tensors[0])
-
-
-class Sqrt(Function):
-    """Square root."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.divide(b.multiply(g, 0.5), ctx.saved_tensors[0])
-
-
-class Abs(Function):
-    """Absolute value (gradient ``sign(x)``, 0 at 0)."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.abs(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.multiply(g, b.sign(ctx.saved_tensors[0]))
-
-
-class Tanh(Function):
-    """Hyperbolic tangent."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        y = ctx.saved_tensors[0]
-        return b.multiply(g, b.subtract(1.0, b.multiply(y, y)))
-
-
-class Sigmoid(Function):
-    """Logistic function ``1 / (1 + e ** -x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.sigmoid(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        y = ctx.saved_tensors[0]
-        return b.multiply(g, b.multiply(y, b.subtract(1.0, y)))
-
-
-class ReLU(Function):
-    """``max(x, 0)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.relu(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.where(b.greater(ctx.saved_tensors[0], 0), g, 0)
+Exp = unary_function("Exp", "exp", lambda b, g, x, y: b.multiply(g, y), keep="y",
+                     doc="``e ** x``.", module=__name__)
+Log = unary_function("Log", "log", lambda b, g, x, y: b.divide(g, x), keep="x",
+                     doc="Natural logarithm.", module=__name__)
+Sqrt = unary_function("Sqrt", "sqrt", lambda b, g, x, y: b.divide(b.multiply(g, 0.5), y),
+                      keep="y", doc="Square root.", module=__name__)
+Abs = unary_function("Abs", "abs", lambda b, g, x, y: b.multiply(g, b.sign(x)), keep="x",
+                     doc="Absolute value (gradient ``sign(x)``, 0 at 0).", module=__name__)
+Tanh = unary_function("Tanh", "tanh",
+                      lambda b, g, x, y: b.multiply(g, b.subtract(1.0, b.multiply(y, y))),
+                      keep="y", doc="Hyperbolic tangent.", module=__name__)
+Sigmoid = unary_function("Sigmoid", "sigmoid",
+                         lambda b, g, x, y: b.multiply(g, b.multiply(y, b.subtract(1.0, y))),
+                         keep="y", doc="Logistic function ``1 / (1 + e ** -x)``.",
+                         module=__name__)
+ReLU = unary_function("ReLU", "relu", lambda b, g, x, y: b.where(b.greater(y, 0), g, 0),
+                      keep="y", doc="``max(x, 0)``.", module=__name__)
 
 
 class Clip(Function):

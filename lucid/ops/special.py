@@ -5,54 +5,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.engine import Node
-from ..autograd.function import Function
+from ._support import unary_function
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-
-class Log1p(Function):
-    """``log(1 + x)``; gradient ``1 / (1 + x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.log1p(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.divide(g, b.add(ctx.saved_tensors[0], 1.0))
-
-
-class Expm1(Function):
-    """``exp(x) - 1``; gradient ``exp(x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.multiply(g, b.add(ctx.saved_tensors[0], 1.0))
-
-
-class Erf(Function):
-    """The error function; gradient ``2 / sqrt(pi) * exp(-x^2)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.erf(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.multiply(g, b.multiply(b.exp(b.negative(b.multiply(x, x))), _TWO_OVER_SQRT_PI))
+Log1p = unary_function("Log1p", "log1p", lambda b, g, x, y: b.divide(g, b.add(x, 1.0)),
+                       keep="x", doc="``log(1 + x)``; gradient ``1 / (1 + x)``.",
+                       module=__name__)
+Expm1 = unary_function("Expm1", "expm1", lambda b, g, x, y: b.multiply(g, b.add(y, 1.0)),
+                       keep="y", doc="``exp(x) - 1``; gradient ``exp(x)``.", module=__name__)
+Erf = unary_function(
+    "Erf", "erf",
+    lambda b, g, x, y: b.multiply(g, b.multiply(b.exp(b.negative(b.multiply(x, x))),
+                                                _TWO_OVER_SQRT_PI)),
+    keep="x", doc="The error function; gradient ``2 / sqrt(pi) * exp(-x^2)``.",
+    module=__name__)
 
 
 def log1p(x: Any) -> Any:

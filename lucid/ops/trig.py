@@ -4,170 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.engine import Node
-from ..autograd.function import Function
+from ._support import unary_function
 
 
-class Sin(Function):
-    """``sin(x)``; gradient ``cos(x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.sin(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.multiply(g, b.cos(ctx.saved_tensors[0]))
+def _reciprocal_sqrt(b: Any, g: Any, radicand: Any) -> Any:
+    return b.divide(g, b.sqrt(radicand))
 
 
-class Cos(Function):
-    """``cos(x)``; gradient ``-sin(x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.cos(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.negative(b.multiply(g, b.sin(ctx.saved_tensors[0])))
-
-
-class Tan(Function):
-    """``tan(x)``; gradient ``1 + tan(x)^2``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        y = ctx.backend.tan(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        y = ctx.saved_tensors[0]
-        return b.multiply(g, b.add(b.multiply(y, y), 1.0))
-
-
-class Asin(Function):
-    """``asin(x)``; gradient ``1 / sqrt(1 - x^2)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.asin(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.divide(g, b.sqrt(b.subtract(1.0, b.multiply(x, x))))
-
-
-class Acos(Function):
-    """``acos(x)``; gradient ``-1 / sqrt(1 - x^2)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.acos(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.negative(b.divide(g, b.sqrt(b.subtract(1.0, b.multiply(x, x)))))
-
-
-class Atan(Function):
-    """``atan(x)``; gradient ``1 / (1 + x^2)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.atan(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.divide(g, b.add(b.multiply(x, x), 1.0))
-
-
-class Sinh(Function):
-    """``sinh(x)``; gradient ``cosh(x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.sinh(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.multiply(g, b.cosh(ctx.saved_tensors[0]))
-
-
-class Cosh(Function):
-    """``cosh(x)``; gradient ``sinh(x)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.cosh(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        return b.multiply(g, b.sinh(ctx.saved_tensors[0]))
-
-
-class Asinh(Function):
-    """``asinh(x)``; gradient ``1 / sqrt(x^2 + 1)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.asinh(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.divide(g, b.sqrt(b.add(b.multiply(x, x), 1.0)))
-
-
-class Acosh(Function):
-    """``acosh(x)``; gradient ``1 / sqrt(x^2 - 1)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.acosh(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.divide(g, b.sqrt(b.subtract(b.multiply(x, x), 1.0)))
-
-
-class Atanh(Function):
-    """``atanh(x)``; gradient ``1 / (1 - x^2)``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return ctx.backend.atanh(x)
-
-    @staticmethod
-    def backward(ctx: Node, g: Any) -> Any:
-        b = ctx.backend
-        x = ctx.saved_tensors[0]
-        return b.divide(g, b.subtract(1.0, b.multiply(x, x)))
+Sin = unary_function("Sin", "sin", lambda b, g, x, y: b.multiply(g, b.cos(x)), keep="x",
+                     doc="``sin(x)``; gradient ``cos(x)``.", module=__name__)
+Cos = unary_function("Cos", "cos", lambda b, g, x, y: b.negative(b.multiply(g, b.sin(x))),
+                     keep="x", doc="``cos(x)``; gradient ``-sin(x)``.", module=__name__)
+Tan = unary_function("Tan", "tan", lambda b, g, x, y: b.multiply(g, b.add(b.multiply(y, y), 1.0)),
+                     keep="y", doc="``tan(x)``; gradient ``1 + tan(x)^2``.", module=__name__)
+Asin = unary_function(
+    "Asin", "asin", lambda b, g, x, y: _reciprocal_sqrt(b, g, b.subtract(1.0, b.multiply(x, x))),
+    keep="x", doc="``asin(x)``; gradient ``1 / sqrt(1 - x^2)``.", module=__name__)
+Acos = unary_function(
+    "Acos", "acos",
+    lambda b, g, x, y: b.negative(_reciprocal_sqrt(b, g, b.subtract(1.0, b.multiply(x, x)))),
+    keep="x", doc="``acos(x)``; gradient ``-1 / sqrt(1 - x^2)``.", module=__name__)
+Atan = unary_function(
+    "Atan", "atan", lambda b, g, x, y: b.divide(g, b.add(b.multiply(x, x), 1.0)),
+    keep="x", doc="``atan(x)``; gradient ``1 / (1 + x^2)``.", module=__name__)
+Sinh = unary_function("Sinh", "sinh", lambda b, g, x, y: b.multiply(g, b.cosh(x)), keep="x",
+                      doc="``sinh(x)``; gradient ``cosh(x)``.", module=__name__)
+Cosh = unary_function("Cosh", "cosh", lambda b, g, x, y: b.multiply(g, b.sinh(x)), keep="x",
+                      doc="``cosh(x)``; gradient ``sinh(x)``.", module=__name__)
+Asinh = unary_function(
+    "Asinh", "asinh", lambda b, g, x, y: _reciprocal_sqrt(b, g, b.add(b.multiply(x, x), 1.0)),
+    keep="x", doc="``asinh(x)``; gradient ``1 / sqrt(x^2 + 1)``.", module=__name__)
+Acosh = unary_function(
+    "Acosh", "acosh",
+    lambda b, g, x, y: _reciprocal_sqrt(b, g, b.subtract(b.multiply(x, x), 1.0)),
+    keep="x", doc="``acosh(x)``; gradient ``1 / sqrt(x^2 - 1)``.", module=__name__)
+Atanh = unary_function(
+    "Atanh", "atanh", lambda b, g, x, y: b.divide(g, b.subtract(1.0, b.multiply(x, x))),
+    keep="x", doc="``atanh(x)``; gradient ``1 / (1 - x^2)``.", module=__name__)
 
 
 def sin(x: Any) -> Any:
