@@ -26,6 +26,19 @@ def coupled_grad(p: Tensor, grad: Any, group: dict[str, Any]) -> Any:
     return g
 
 
+def decayed_grad(p: Tensor, grad: Any, group: dict[str, Any]) -> tuple[Any, Any]:
+    """``(g, param)`` for the Adam family: maximize flips the gradient's sign, and weight
+    decay either joins it (L2) or, with ``decoupled_weight_decay``, shrinks the parameter by
+    ``1 - lr·weight_decay`` (AdamW)."""
+    if not group.get("decoupled_weight_decay"):
+        return coupled_grad(p, grad, group), p.data
+    b = p.backend
+    g = b.negative(grad) if group.get("maximize") else grad
+    wd = group.get("weight_decay", 0.0)
+    param = b.multiply(p.data, 1.0 - group["lr"] * wd) if wd != 0 else p.data
+    return g, param
+
+
 def check_betas(group: dict[str, Any], owner: str) -> None:
     """``betas`` is a pair in ``[0, 1)``; stored as a tuple."""
     betas = group["betas"]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._tensor import Tensor
+from ._common import decayed_grad
 from .optimizer import Optimizer, check_float
 
 
@@ -42,15 +43,9 @@ class Adam(Optimizer):
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         b = p.backend
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
-        g = b.negative(grad) if group["maximize"] else grad
-        param = p.data
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param = b.multiply(param, 1.0 - lr * wd)
-            else:
-                g = b.add(g, b.multiply(param, wd))
+        g, param = decayed_grad(p, grad, group)
         if not state:
             state["step"] = 0
             state["exp_avg"] = Tensor._wrap(b.zeros(p.shape, p.dtype), b)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._tensor import Tensor
-from ._common import check_betas, check_nonnegative, zeros_state
+from ._common import check_betas, check_nonnegative, decayed_grad, zeros_state
 from .optimizer import Optimizer
 
 
@@ -35,15 +35,9 @@ class RAdam(Optimizer):
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         b = p.backend
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
-        g = b.negative(grad) if group["maximize"] else grad
-        param = p.data
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param = b.multiply(param, 1.0 - lr * wd)
-            else:
-                g = b.add(g, b.multiply(param, wd))
+        g, param = decayed_grad(p, grad, group)
         if not state:
             state.update(step=0, exp_avg=zeros_state(p), exp_avg_sq=zeros_state(p))
         step = state["step"] = state["step"] + 1
