@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import _creation
@@ -102,11 +101,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = (self.in_channels // self.groups) * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1.0 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_reset_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """Convolve ``x``."""
@@ -214,10 +209,7 @@ class Conv1d(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt((self.in_channels // self.groups) * self.kernel_size[0])
-            init.uniform_(self.bias, -bound, bound)
+        init.default_reset_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """Convolve ``x``."""
@@ -299,13 +291,9 @@ class ConvTranspose2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = (self.out_channels // self.groups) * self.kernel_size[0] \
-                * self.kernel_size[1]
-            bound = 1.0 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        """PyTorch's default: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias (fan_in from
+        the ``(in, out/groups, kh, kw)`` weight, as PyTorch computes it)."""
+        init.default_reset_(self.weight, self.bias)
 
     def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, int]:
         """The output padding that makes the output ``output_size`` (PyTorch's rule)."""

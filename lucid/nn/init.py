@@ -122,6 +122,15 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
+def default_reset_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and convolutions: kaiming-uniform(a=√5) weight and
+    U(±1/√fan_in) bias, fan_in taken from the weight as PyTorch does (``shape[1]·kernel``)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(_fans(weight)[0])
+        uniform_(bias, -bound, bound)
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Glorot uniform: U(-a, a) with ``a = gain·sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(tensor)
