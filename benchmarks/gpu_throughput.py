@@ -134,8 +134,11 @@ def bench_lucid(model_name: str, args: argparse.Namespace) -> dict[str, list[flo
 
 def release_lucid() -> None:
     """Hand CuPy's cached blocks back to the driver (call once the model is gone)."""
+    import gc
+
     import cupy
 
+    gc.collect()  # the model's arrays must be garbage before the pool can hand their blocks back
     cupy.get_default_memory_pool().free_all_blocks()
 
 
@@ -260,12 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         reasons["torch"] = torch_unavailable_reason()
     use_lucid = "lucid" in reasons and reasons["lucid"] is None
     use_torch = "torch" in reasons and reasons["torch"] is None
-    for fw, why in reasons.items():
-        if why is not None:
-            print(f"{fw}: not measured: {why}")
-    if not (use_lucid or use_torch):
-        print("No GPU framework can run on this machine; nothing to measure.")
-        return 0
+    missing = {fw: why for fw, why in reasons.items() if why is not None}
+    for fw, why in missing.items():
+        print(f"{fw}: not measured: {why}", file=sys.stderr)
+    if missing:  # a comparison with a column silently missing would read as a result
+        print("error: not every requested framework can run here; install what is named above "
+              "or pass --frameworks with the ones that can", file=sys.stderr)
+        return 2
 
     settings = configure_precision(args, use_torch)
     env = environment(use_lucid, use_torch)

@@ -95,8 +95,24 @@ def test_selecting_cupy_raises_with_a_fix_it_hint() -> None:
     assert lucid.tensor([1.0]).backend.name == "numpy"
 
 
-def _fake_cupy(count: Any = 1, nrtc_error: Exception | None = None) -> types.SimpleNamespace:
-    """A stand-in ``cupy`` module whose device count and NVRTC probe we control."""
+class _FakeMatrix:
+    """A 2x2 'device array' whose product works, or raises like a missing cuBLAS."""
+
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    def __matmul__(self, other: Any) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def sum(self) -> float:
+        return 8.0
+
+
+def _fake_cupy(count: Any = 1, nrtc_error: Exception | None = None,
+               cublas_error: Exception | None = None) -> types.SimpleNamespace:
+    """A stand-in ``cupy`` module whose device count, NVRTC and cuBLAS probes we control."""
 
     def get_device_count() -> int:
         if isinstance(count, Exception):
@@ -110,7 +126,8 @@ def _fake_cupy(count: Any = 1, nrtc_error: Exception | None = None) -> types.Sim
 
     runtime = types.SimpleNamespace(getDeviceCount=get_device_count)
     nvrtc = types.SimpleNamespace(getVersion=nvrtc_version)
-    return types.SimpleNamespace(__version__="14.2.0",
+    return types.SimpleNamespace(__version__="14.2.0", float32="float32",
+                                 ones=lambda shape, dtype: _FakeMatrix(cublas_error),
                                  cuda=types.SimpleNamespace(runtime=runtime, nvrtc=nvrtc))
 
 
@@ -124,7 +141,7 @@ class _CUDARuntimeError(RuntimeError):
 
 @pytest.mark.parametrize("find_spec,import_module,expected", [
     (lambda _: None, None, ["CuPy is not installed", 'pip install -e ".[cupy]"',
-                            "cupy-cuda12x"]),
+                            "cupy-cuda12x", "cupy-cuda13x", "never install a second"]),
     (_found, ImportError("libcudart.so.12: cannot open shared object file"),
      ["failed to import", "ImportError: libcudart.so.12: cannot open shared object file",
       "cupy-cuda12x"]),
@@ -133,7 +150,9 @@ class _CUDARuntimeError(RuntimeError):
     (_found, _fake_cupy(count=0), ["found no CUDA device", "getDeviceCount() is 0"]),
     (_found, _fake_cupy(nrtc_error=OSError("libnvrtc.so.12 not found")),
      ["cannot load NVRTC", "libnvrtc.so.12 not found", "[ctk]"]),
-], ids=["not-installed", "import-error", "no-device", "zero-devices", "no-nvrtc"])
+    (_found, _fake_cupy(cublas_error=OSError("libcublas.so.12: cannot open shared object")),
+     ["cannot run a matrix product", "libcublas.so.12", "cuBLAS", "[ctk]"]),
+], ids=["not-installed", "import-error", "no-device", "zero-devices", "no-nvrtc", "no-cublas"])
 def test_probe_names_the_missing_piece_and_the_fix(find_spec: Any, import_module: Any,
                                                     expected: list[str]) -> None:
     """Each failure mode gets its own message, with the exception text and a way out."""

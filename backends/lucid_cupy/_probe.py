@@ -1,8 +1,10 @@
 """Can the CuPy backend run here? An honest answer, without ever raising.
 
 The registry asks :func:`unavailable_reason` before it instantiates the backend. CuPy has no
-CPU mode, so an import is not enough: the probe also asks the CUDA runtime for a device and
-checks that NVRTC (the runtime compiler every CuPy kernel needs) loads.
+CPU mode, so an import is not enough: the probe also asks the CUDA runtime for a device,
+checks that NVRTC (the runtime compiler every CuPy kernel needs) loads, and runs one tiny
+matrix product, so a cuBLAS library that cannot be loaded is found here rather than at the
+first convolution.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-#: How to install CuPy for lucid; quoted in every "not installed" message.
-INSTALL_HINT = 'pip install -e ".[cupy]" (from a lucid checkout) or pip install "cupy-cuda12x[ctk]"'
+#: How to install CuPy for lucid; quoted in every "not installed" message. One CuPy only: a
+#: second wheel (12x beside 13x) in the same environment overwrites the first one's files.
+INSTALL_HINT = ('pip install -e ".[cupy]" (from a lucid checkout) or pip install '
+                '"cupy-cuda12x[ctk]" (CUDA 12 and 13 drivers), or pip install cupy-cuda13x with a '
+                "CUDA 13 toolkit; never install a second CuPy wheel beside one already there")
 
 
 def _describe(exc: BaseException) -> str:
@@ -51,5 +56,12 @@ def unavailable_reason(
     except Exception as exc:
         return (f"CuPy {version} cannot load NVRTC, the CUDA runtime compiler its kernels need "
                 f"({_describe(exc)}); install the CUDA libraries with "
+                'pip install "cupy-cuda12x[ctk]" or a local CUDA Toolkit')
+    try:
+        a = cupy.ones((2, 2), dtype=cupy.float32)
+        float((a @ a).sum())  # cuBLAS loads on the first GEMM; float() waits for the result
+    except Exception as exc:
+        return (f"CuPy {version} cannot run a matrix product ({_describe(exc)}): cuBLAS, which "
+                "lucid's convolutions use, failed to load; install the CUDA libraries with "
                 'pip install "cupy-cuda12x[ctk]" or a local CUDA Toolkit')
     return None
