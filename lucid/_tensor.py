@@ -91,13 +91,8 @@ class Tensor:
         shape = tuple(self.backend.shape(self.data))
         if dim is None:
             return shape
-        n = len(shape)
-        if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"size(): dim must be an int, got {dim!r}")
-        if not -builtins.max(n, 1) <= dim < builtins.max(n, 1):
-            raise IndexError(f"size(): dim {dim} is out of range for a tensor with {n} "
-                             f"dimensions")
-        return shape[dim] if n else 1
+        d = _wrap_dim(dim, len(shape), "size")
+        return shape[d] if shape else 1
 
     def numel(self) -> int:
         """Number of elements."""
@@ -970,3 +965,4 @@ def _rebuild(cls: type[Tensor], backend: str, host: Any, requires_grad: bool, gr
 register_tensor_class(Tensor)
 
 from . import ops as _ops  # noqa: E402  (the op table needs Tensor defined first)
+from .ops._support import wrap_dim as _wrap_dim  # noqa: E402

@@ -69,9 +69,9 @@ def test_tensor_of_numpy_scalar_keeps_its_dtype() -> None:
 
 def test_bad_dims_name_the_dim_and_ndim() -> None:
     x = lucid.zeros(2, 3)
-    with pytest.raises(IndexError, match="3 is out of range for a tensor with 2 dimensions"):
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 3"):
         x.sum(3)
-    with pytest.raises(IndexError, match="dim 5 is out of range"):
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 5"):
         x.size(5)
     with pytest.raises(IndexError, match="index 3 is out of range for dimension 1"):
         x.gather(1, lucid.tensor([[3], [0]]))

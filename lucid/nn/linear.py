@@ -9,6 +9,7 @@ from typing import Any
 from .. import _creation
 from .._tensor import Tensor
 from ..ops import flatten
+from ..ops._support import wrap_dim
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -114,10 +115,7 @@ class Unflatten(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Return ``x`` with axis ``dim`` split."""
-        if not -x.ndim <= self.dim < x.ndim:
-            raise ValueError(f"Unflatten: dim={self.dim} is out of range for input of shape "
-                             f"{x.shape}")
-        d = self.dim % x.ndim
+        d = wrap_dim(self.dim, x.ndim, "Unflatten")
         known = math.prod(v for v in self.unflattened_size if v != -1)
         if (-1 in self.unflattened_size and x.shape[d] % known) or \
                 (-1 not in self.unflattened_size and known != x.shape[d]):

@@ -138,19 +138,52 @@ def unbroadcast(b: Backend, g: Any, shape: tuple[int, ...]) -> Any:
     return b.reshape(g, shape)
 
 
-def axes_arg(axis: Any, ndim: int, dim: Any = None) -> tuple[int, ...] | None:
-    """Normalise an ``axis=``/``dim=`` argument (int, sequence or None) to a tuple or None."""
+def wrap_dim(dim: Any, ndim: int, op: str = "", *, extra: int = 0) -> int:
+    """``dim`` checked against ``ndim`` dimensions and made non-negative (PyTorch's
+    ``maybe_wrap_dim``): the one place every op with a ``dim``/``axis`` argument checks it.
+
+    ``extra=1`` is for ops that insert a dimension (``unsqueeze``, ``stack``), which accept
+    one more position. A 0-d tensor accepts ``0`` and ``-1``, as in PyTorch. Out of range
+    raises PyTorch's ``IndexError`` instead of wrapping around (NumPy's ``%`` would turn
+    ``transpose(0, 5)`` of a matrix into ``transpose(0, 1)``).
+    """
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        index = getattr(dim, "__index__", None)
+        if isinstance(dim, bool) or index is None or getattr(dim, "ndim", 0) != 0 or \
+                getattr(getattr(dim, "dtype", None), "is_floating", False):
+            raise TypeError(f"{op + ': ' if op else ''}dim must be an int, got "
+                            f"{type(dim).__name__} {dim!r}")
+        dim = index()
+    n = ndim + extra
+    if n <= 0:
+        n = 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op + ': ' if op else ''}Dimension out of range (expected to be in "
+                         f"range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def axes_arg(axis: Any, ndim: int, dim: Any = None, op: str = "") -> tuple[int, ...] | None:
+    """Normalise an ``axis=``/``dim=`` argument (int, sequence or None) to a tuple or None.
+
+    Each entry goes through :func:`wrap_dim`; a dimension named twice is an error, as in
+    PyTorch.
+    """
     if axis is None:
         axis = dim
     if axis is None:
         return None
-    items = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for ax in items:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise IndexError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-        out.append(ax % builtins.max(ndim, 1))
-    return tuple(out)
+    if isinstance(axis, int):
+        return (wrap_dim(axis, ndim, op),)
+    if isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+        axis = wrap_dim(axis, ndim, op)  # a NumPy integer or a 0-d integer tensor
+        return (axis,)
+    out = tuple(wrap_dim(ax, ndim, op) for ax in axis)
+    if len(set(out)) != len(out):
+        dup = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(f"{op + ': ' if op else ''}dim {dup} appears multiple times in the "
+                           f"list of dims {tuple(axis)}")
+    return out
 
 
 def keep_arg(keepdims: bool, keepdim: bool | None) -> bool:

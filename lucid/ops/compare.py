@@ -59,7 +59,7 @@ def _logical_reduce(x: Tensor, name: str, dim: Any, keepdim: bool, axis: Any,
                     keepdims: bool | None) -> Tensor:
     from ._support import axes_arg, keep_arg
 
-    axes = axes_arg(axis, x.ndim, dim)
+    axes = axes_arg(axis, x.ndim, dim, name)
     b = x.backend
     return Tensor._wrap(getattr(b, name)(x.data, axes, keep_arg(keepdim, keepdims)), b)
 

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
 from . import return_types
-from ._support import axes_arg, expand_grad, keep_arg, reduced_count
+from ._support import axes_arg, expand_grad, keep_arg, reduced_count, wrap_dim
 from .arithmetic import add, div, maximum, minimum, mul, sub
 from .pointwise import exp, log, sqrt
 
@@ -53,13 +53,13 @@ class Mean(Function):
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
         keepdims: bool | None = None) -> Tensor:
     """Sum over ``dim`` (an int, a tuple, or None for all)."""
-    return Sum.apply(x, axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Sum.apply(x, axes_arg(axis, x.ndim, dim, "sum"), keep_arg(keepdim, keepdims))
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
          keepdims: bool | None = None) -> Tensor:
     """Arithmetic mean over ``dim``."""
-    return Mean.apply(x, axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Mean.apply(x, axes_arg(axis, x.ndim, dim, "mean"), keep_arg(keepdim, keepdims))
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -85,7 +85,7 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     ``correction`` defaults to 1 (Bessel's correction); ``unbiased=False`` means 0. With
     N - correction <= 0 the result is NaN, as in PyTorch.
     """
-    axes = axes_arg(axis, x.ndim, dim)
+    axes = axes_arg(axis, x.ndim, dim, "var")
     keep = keep_arg(keepdim, keepdims)
     c = _correction(unbiased, correction)
     xc = sub(x, mean(x, axes, True))
@@ -180,11 +180,7 @@ def _along_index(b: Any, index: Any, axis: int) -> tuple[Any, ...]:
 
 def _int_dim(dim: Any, ndim: int, op: str) -> int:
     """One dimension index, checked against ``ndim`` (0-d tensors accept 0 and -1)."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
-    axes = axes_arg(dim, ndim)
-    assert axes is not None
-    return axes[0]
+    return wrap_dim(dim, ndim, op)
 
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None,
@@ -196,7 +192,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: bool | Non
     if d is None:
         return whole.apply(x, None, keep)
     if not isinstance(d, int) or isinstance(d, bool):  # several axes: values only (amax)
-        return whole.apply(x, axes_arg(d, x.ndim), keep)
+        return whole.apply(x, axes_arg(d, x.ndim, op=name), keep)
     ax = _int_dim(d, x.ndim, name)
     if x.ndim == 0:
         return getattr(return_types, name)(x.clone(), Tensor._wrap(
@@ -232,29 +228,34 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
          keepdims: bool | None = None) -> Tensor:
     """Maximum over one or several dims (all when None); ties share the gradient."""
-    return Max.apply(x, axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Max.apply(x, axes_arg(axis, x.ndim, dim, "amax"), keep_arg(keepdim, keepdims))
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
          keepdims: bool | None = None) -> Tensor:
     """Minimum over one or several dims (all when None); ties share the gradient."""
-    return Min.apply(x, axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Min.apply(x, axes_arg(axis, x.ndim, dim, "amin"), keep_arg(keepdim, keepdims))
+
+
+def _arg_extreme(x: Tensor, name: str, dim: Any, keep: bool) -> Tensor:
+    """``argmax``/``argmin``: one ``dim`` (checked) or None for the flattened tensor."""
+    b = x.backend
+    ax = None if dim is None else wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return Tensor._wrap(b.zeros((), _INT64), b)
+    return Tensor._wrap(getattr(b, name)(x.data, ax, keep), b)
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: bool | None = None) -> Tensor:
     """Index of the maximum along ``dim`` (of the flattened tensor when None)."""
-    axes = axes_arg(axis, x.ndim, dim)
-    return Tensor._wrap(x.backend.argmax(x.data, None if axes is None else axes[0],
-                                         keep_arg(keepdim, keepdims)), x.backend)
+    return _arg_extreme(x, "argmax", dim if axis is None else axis, keep_arg(keepdim, keepdims))
 
 
 def argmin(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: bool | None = None) -> Tensor:
     """Index of the minimum along ``dim`` (of the flattened tensor when None)."""
-    axes = axes_arg(axis, x.ndim, dim)
-    return Tensor._wrap(x.backend.argmin(x.data, None if axes is None else axes[0],
-                                         keep_arg(keepdim, keepdims)), x.backend)
+    return _arg_extreme(x, "argmin", dim if axis is None else axis, keep_arg(keepdim, keepdims))
 
 
 class Prod(Function):
@@ -307,13 +308,13 @@ def _exclusive_products(b: Any, flat: Any) -> Any:
 def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
          keepdims: bool | None = None) -> Tensor:
     """Product of the elements over ``dim`` (all when None)."""
-    return Prod.apply(x, axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Prod.apply(x, axes_arg(axis, x.ndim, dim, "prod"), keep_arg(keepdim, keepdims))
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
               keepdims: bool | None = None) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, shifted by the maximum so it cannot overflow."""
-    axes = axes_arg(axis, x.ndim, dim)
+    axes = axes_arg(axis, x.ndim, dim, "logsumexp")
     keep = keep_arg(keepdim, keepdims)
     b = x.backend
     m = b.max(x.data, axes, True)
@@ -386,7 +387,8 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
         p = 2
     if isinstance(p, bool) or not isinstance(p, (int, float)):
         raise ValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
-    return Norm.apply(x, float(p), axes_arg(axis, x.ndim, dim), keep_arg(keepdim, keepdims))
+    return Norm.apply(x, float(p), axes_arg(axis, x.ndim, dim, "norm"),
+                      keep_arg(keepdim, keepdims))
 
 
 class CumSum(Function):

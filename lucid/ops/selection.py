@@ -176,7 +176,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
 
 
 def _sort_dim(x: Tensor, dim: int, op: str) -> int:
-    return 0 if x.ndim == 0 else _int_dim(dim, x.ndim, op)
+    return _int_dim(dim, x.ndim, op)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False

@@ -9,7 +9,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
-from ._support import axes_arg, same_backend, shape_arg, unbroadcast
+from ._support import axes_arg, same_backend, shape_arg, unbroadcast, wrap_dim
 
 
 class Reshape(Function):
@@ -114,10 +114,19 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def permute(x: Tensor, *axes: Any) -> Tensor:
     """Reorder the axes of ``x``."""
-    perm = shape_arg(axes)
-    if sorted(a % builtins.max(x.ndim, 1) for a in perm) != list(range(x.ndim)):
-        raise ValueError(f"permute: {perm} is not a permutation of {x.ndim} axes")
-    return Permute.apply(x, tuple(a % x.ndim for a in perm))
+    perm = axes_arg(_dims_arg(axes), x.ndim, op="permute") or ()
+    if len(perm) != x.ndim:
+        raise RuntimeError(f"permute: number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() "
+                           f"= {x.ndim} is not equal to len(dims) = {len(perm)}")
+    if x.ndim == 0:
+        return Permute.apply(x, ())
+    return Permute.apply(x, perm)
+
+
+def _dims_arg(dims: tuple[Any, ...]) -> Any:
+    """Dimensions given as varargs or as one sequence."""
+    return dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims
 
 
 def transpose(x: Tensor, *axes: Any) -> Tensor:
@@ -125,8 +134,10 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     if not axes:
         return permute(x, tuple(reversed(range(x.ndim))))
     if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+        i, j = wrap_dim(axes[0], x.ndim, "transpose"), wrap_dim(axes[1], x.ndim, "transpose")
+        if x.ndim == 0:
+            return permute(x, ())
         perm = list(range(x.ndim))
-        i, j = axes[0] % x.ndim, axes[1] % x.ndim
         perm[i], perm[j] = perm[j], perm[i]
         return permute(x, tuple(perm))
     return permute(x, *axes)
@@ -140,7 +151,7 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None, *,
     if axis is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        axes = axes_arg(axis, x.ndim) or ()
+        axes = axes_arg(axis, x.ndim, op="squeeze") or ()
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return reshape(x, new)
 
@@ -148,13 +159,10 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None, *,
 def unsqueeze(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """Insert an axis of length one at ``dim``."""
     axis = dim if axis is None else axis
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        raise TypeError(f"unsqueeze: dim must be an int, got {axis!r}")
-    if not -(x.ndim + 1) <= axis <= x.ndim:
-        raise IndexError(f"unsqueeze: dim {axis} is out of range for a tensor with {x.ndim} "
-                         f"dimensions (expected {-(x.ndim + 1)}..{x.ndim})")
+    if axis is None:
+        raise TypeError("unsqueeze() missing required argument 'dim'")
+    ax = wrap_dim(axis, x.ndim, "unsqueeze", extra=1)
     shape = list(x.shape)
-    ax = axis % (len(shape) + 1) if axis < 0 else axis
     shape.insert(ax, 1)
     return reshape(x, tuple(shape))
 
@@ -165,9 +173,13 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1, *, start_axis: int
     start_axis = start_dim if start_axis is None else start_axis
     end_axis = end_dim if end_axis is None else end_axis
     shape = x.shape
+    s = wrap_dim(start_axis, len(shape), "flatten")
+    e = wrap_dim(end_axis, len(shape), "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start_axis}) cannot come "
+                           f"after end_dim ({end_axis})")
     if not shape:
         return reshape(x, (1,))
-    s, e = start_axis % len(shape), end_axis % len(shape)
     n = 1
     for d in shape[s:e + 1]:
         n *= d
@@ -194,7 +206,10 @@ def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None
     axis = dim if axis is None else axis
     ts = _as_tensors(tensors)
     same_backend(ts, "concatenate")
-    ax = axis % builtins.max(ts[0].ndim, 1)
+    if ts[0].ndim == 0:
+        raise RuntimeError("concatenate: zero-dimensional tensor (at position 0) cannot be "
+                           "concatenated")
+    ax = wrap_dim(axis, ts[0].ndim, "concatenate")
     first = ts[0].shape
     for t in ts[1:]:
         if len(t.shape) != len(first) or any(
@@ -214,7 +229,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     same_backend(ts, "stack")
     if any(t.shape != ts[0].shape for t in ts[1:]):
         raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in ts]}")
-    return Stack.apply(axis % (ts[0].ndim + 1), *ts)
+    return Stack.apply(wrap_dim(axis, ts[0].ndim, "stack", extra=1), *ts)
 
 
 def pad(x: Tensor, pad_width: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
@@ -224,7 +239,7 @@ def pad(x: Tensor, pad_width: Sequence[tuple[int, int]], value: float = 0.0) -> 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
     """``x`` with the order of the entries along ``dims`` reversed."""
-    axes = axes_arg(dims, x.ndim) or ()
+    axes = axes_arg(dims, x.ndim, op="flip") or ()
     if x.ndim == 0:
         return x.clone()
     index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))
@@ -243,7 +258,7 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise ValueError(f"roll: shifts {shifts!r} and dims {dims!r} must have the same length")
     out = x
     for s, d in zip(shift_t, dim_t):
-        (ax,) = axes_arg(d, x.ndim) or (0,)
+        ax = wrap_dim(d, x.ndim, "roll")
         n = x.shape[ax] if x.ndim else 1
         if n == 0:
             continue
@@ -281,7 +296,7 @@ def tile(x: Tensor, dims: Any) -> Tensor:
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``x`` along ``dim``: of one size (the last may be smaller) or of the given
     sizes."""
-    (ax,) = axes_arg(dim, x.ndim) or (0,)
+    ax = wrap_dim(dim, x.ndim, "split")
     n = x.shape[ax]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
@@ -307,7 +322,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``x`` split into at most ``chunks`` pieces of equal size along ``dim`` (last smaller)."""
     if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-    (ax,) = axes_arg(dim, x.ndim) or (0,)
+    ax = wrap_dim(dim, x.ndim, "chunk")
     n = x.shape[ax]
     return split(x, builtins.max(-(-n // chunks), 1), ax)
 

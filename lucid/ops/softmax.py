@@ -7,7 +7,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
-from ._support import axes_arg
+from ._support import wrap_dim
 
 
 class Softmax(Function):
@@ -46,18 +46,20 @@ class LogSoftmax(Function):
 
 
 def _axis(x: Tensor, axis: int, op: str) -> int:
-    if x.ndim == 0:
-        raise ValueError(f"{op} needs a tensor with at least one dimension, got a 0-d tensor")
-    found = axes_arg(axis, x.ndim)
-    assert found is not None
-    return found[0]
+    return wrap_dim(axis, x.ndim, op)
 
 
 def softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """Softmax along ``dim``."""
-    return Softmax.apply(x, _axis(x, dim if axis is None else axis, "softmax"))
+    """Softmax along ``dim`` (a 0-d tensor is its own slice: the result is 1, as PyTorch)."""
+    ax = _axis(x, dim if axis is None else axis, "softmax")
+    if x.ndim == 0:
+        return Softmax.apply(x.reshape(1), 0).reshape(())
+    return Softmax.apply(x, ax)
 
 
 def log_softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """Log-softmax along ``dim``."""
-    return LogSoftmax.apply(x, _axis(x, dim if axis is None else axis, "log_softmax"))
+    """Log-softmax along ``dim`` (0 for a 0-d tensor, as PyTorch)."""
+    ax = _axis(x, dim if axis is None else axis, "log_softmax")
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(x, ax)
