@@ -1,11 +1,19 @@
 """The one plugin loader behind both registries (``lucid.backends`` and ``lucid.models``).
 
-Entry points are listed once per group and cached (:func:`refresh` forgets them); loading
-one is isolated: whatever its import raises, ``SystemExit`` included, becomes a
-:class:`PluginLoadError` that names the entry point and its distribution, and the caller
-records it instead of failing. ``LUCID_RAISE_PLUGIN_ERRORS=1`` (read by
-:func:`raise_errors`, the only reader of that flag) re-raises the plugin's own exception for
-plugin authors. ``KeyboardInterrupt`` is never swallowed.
+Entry points are listed once per group and cached (:func:`refresh` forgets them); listing
+reads package metadata only and imports nothing. Loading one is isolated: whatever its import
+raises, ``SystemExit`` included, becomes a :class:`PluginLoadError` that names the entry point
+and its distribution, and the caller records it instead of failing.
+``LUCID_RAISE_PLUGIN_ERRORS=1`` (read by :func:`raise_errors`, the only reader of that flag)
+re-raises the plugin's own exception for plugin authors, except a ``SystemExit``: re-raised it
+would end the process without a traceback, so it becomes a :class:`PluginExitError` chained to
+it. ``KeyboardInterrupt`` is never swallowed.
+
+An import that never returns can be given a deadline (``load(entry, timeout=...)``; the
+backend registry passes :func:`import_timeout`, ``LUCID_PLUGIN_IMPORT_TIMEOUT`` seconds,
+60 by default): the import then runs in a daemon thread and a plugin that is not done in time
+is reported as failed while its thread is abandoned. See :func:`load` for when the import
+stays in the calling thread.
 
 The entry points of lucid's own distribution (the first-party NumPy and CuPy backends) can be
 listed without scanning every installed distribution: :func:`own_entry_points`.
@@ -14,7 +22,9 @@ listed without scanning every installed distribution: :func:`own_entry_points`.
 from __future__ import annotations
 
 import importlib
+import math
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +33,17 @@ from typing import Any
 OWN_DISTRIBUTION = "lucid"
 #: Environment variable that makes plugin load failures propagate (for plugin authors).
 RAISE_ERRORS_ENV = "LUCID_RAISE_PLUGIN_ERRORS"
+#: Environment variable: seconds a plugin's import may take where a deadline applies (0: none).
+IMPORT_TIMEOUT_ENV = "LUCID_PLUGIN_IMPORT_TIMEOUT"
+#: The deadline when the variable is unset: slow but healthy imports (a plugin pulling in
+#: PyTorch or a CUDA runtime from a cold disk) take seconds to tens of seconds; a minute leaves
+#: room for them and still reports a hanging plugin instead of waiting forever.
+DEFAULT_IMPORT_TIMEOUT = 60.0
 
 _lock = threading.RLock()
 _scans: dict[str, tuple[PluginEntry, ...]] = {}
 _own: dict[str, tuple[PluginEntry, ...]] = {}
+_abandoned: set[str] = set()  # modules left half-imported by imports past their deadline
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,33 @@ class PluginLoadError(RuntimeError):
         super().__init__(f"plugin {entry.label} failed to load: {reason}")
         self.entry = entry
         self.reason = reason
+
+
+class PluginExitError(RuntimeError):
+    """A plugin called ``sys.exit()`` while importing (raised under LUCID_RAISE_PLUGIN_ERRORS).
+
+    Deliberately not a :class:`PluginLoadError`: callers record those and go on, while this
+    one is meant to propagate, with the plugin's ``SystemExit`` as its cause.
+    """
+
+    def __init__(self, entry: PluginEntry, exc: SystemExit) -> None:
+        super().__init__(f"plugin {entry.label} called sys.exit({exc.code!r}) while importing")
+        self.entry = entry
+
+
+def import_timeout() -> float | None:
+    """Seconds a plugin import may take (``LUCID_PLUGIN_IMPORT_TIMEOUT``); None: no deadline."""
+    raw = os.environ.get(IMPORT_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_IMPORT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"{IMPORT_TIMEOUT_ENV} must be a number of seconds (0 for no "
+                         f"deadline), got {raw!r}")
+    return None if seconds == 0 or math.isinf(seconds) else seconds
 
 
 def raise_errors() -> bool:
@@ -130,22 +174,94 @@ def refresh(group: str | None = None) -> None:
             _own.pop(group, None)
 
 
-def load(entry: PluginEntry) -> Any:
-    """Import the object an entry point names, turning any failure into PluginLoadError."""
+def _import(entry: PluginEntry) -> Any:
+    """The object ``entry`` names (``module:attr.attr``); raises whatever its import raises."""
     module_name, _, attr = entry.value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in filter(None, attr.strip().split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+class _DeadlinePassed(Exception):
+    """A plugin's import did not finish in time (its thread is abandoned)."""
+
+
+def _initializing() -> set[str]:
+    """Modules still executing their body, in any thread."""
+    return {name for name, module in list(sys.modules.items())
+            if getattr(getattr(module, "__spec__", None), "_initializing", False)}
+
+
+def _an_import_is_running() -> bool:
+    """True while some module other than an abandoned plugin's is still being imported.
+
+    A plugin imported in another thread could need that module and would wait for its import
+    lock, which the waiting caller may hold: a deadlock that only the deadline would end.
+    The modules of imports abandoned at their deadline stay half-imported forever; they are
+    not counted, or one hung plugin would turn the deadline off for every later one.
+    """
+    return bool(_initializing() - _abandoned)
+
+
+def _import_with_deadline(entry: PluginEntry, timeout: float) -> Any:
+    """Run :func:`_import` in a daemon thread; raise _DeadlinePassed when it is not done in time."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["value"] = _import(entry)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name=f"lucid-plugin-import:{entry.name}",
+                              daemon=True)
+    worker.start()
+    if not done.wait(timeout):  # interruptible: Ctrl-C raises KeyboardInterrupt here
+        with _lock:
+            _abandoned.update(_initializing())
+        raise _DeadlinePassed(
+            f"its import did not finish within {timeout:g} s (thread {worker.name!r} is left "
+            f"behind; set {IMPORT_TIMEOUT_ENV} to allow longer)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def load(entry: PluginEntry, timeout: float | None = None) -> Any:
+    """Import the object an entry point names, turning any failure into PluginLoadError.
+
+    ``timeout`` (seconds) bounds an import that never returns: the import runs in a daemon
+    thread, and one not done in time is a PluginLoadError while the thread is abandoned (the
+    plugin's half-imported modules stay locked, so it is never imported again). It stays in
+    the calling thread when ``timeout`` is None, and while another import is running (the
+    caller is inside some module's import: a thread needing that module would deadlock). A
+    hang that holds the GIL (a C loop) cannot be bounded from Python at all.
+    """
     try:
-        obj: Any = importlib.import_module(module_name.strip())
-        for part in filter(None, attr.strip().split(".")):
-            obj = getattr(obj, part)
+        if timeout is None or _an_import_is_running():
+            obj = _import(entry)
+        else:
+            obj = _import_with_deadline(entry, timeout)
     except KeyboardInterrupt:
         raise
-    except (Exception, SystemExit) as exc:  # a plugin may raise anything, even SystemExit
+    except SystemExit as exc:  # a plugin may call sys.exit(); it must not end the process
+        if raise_errors():
+            raise PluginExitError(entry, exc) from exc
+        raise PluginLoadError(entry, describe(exc)) from exc
+    except _DeadlinePassed as exc:
+        raise PluginLoadError(entry, str(exc)) from exc
+    except Exception as exc:  # a plugin may raise anything
         if raise_errors():
             raise
         raise PluginLoadError(entry, describe(exc)) from exc
     return obj
 
 
-__all__ = ["OWN_DISTRIBUTION", "RAISE_ERRORS_ENV", "PluginEntry", "PluginLoadError", "describe",
-           "entry_points", "load", "own_distribution_installed", "own_entry_points", "raise_errors",
-           "refresh"]
+__all__ = ["DEFAULT_IMPORT_TIMEOUT", "IMPORT_TIMEOUT_ENV", "OWN_DISTRIBUTION", "RAISE_ERRORS_ENV",
+           "PluginEntry", "PluginExitError", "PluginLoadError", "describe", "entry_points",
+           "import_timeout", "load", "own_distribution_installed", "own_entry_points",
+           "raise_errors", "refresh"]

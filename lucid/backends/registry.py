@@ -162,15 +162,18 @@ def _missing_abstract(cls: type) -> list[str]:
     return sorted(getattr(cls, "__abstractmethods__", ()))
 
 
-def _instantiate(cand: _Candidate) -> Backend:
-    """Import, type-check, version-check and probe one plugin; raise on any problem."""
+def _instantiate(cand: _Candidate, timeout: float | None = None) -> Backend:
+    """Import, type-check, version-check and probe one plugin; raise on any problem.
+
+    ``timeout`` bounds the plugin's import (see :func:`lucid._plugins.load`).
+    """
     if cand.conflict:
         raise BackendUnavailableError(cand.conflict)
     if cand.loader is not None:
         obj = cand.loader
     else:
         assert cand.entry is not None
-        obj = _plugins.load(cand.entry)
+        obj = _plugins.load(cand.entry, timeout=timeout)
     reference = reference_kernels_forced()
     if isinstance(obj, Backend):
         instance = obj
@@ -233,15 +236,34 @@ def _try_load(name: str, scan: bool = True) -> Backend | None:
         if name in _failures:
             return None
         cand = _candidate(name, scan)
-        return None if cand is None else _load_candidate(cand)
+    return None if cand is None else _load_candidate(cand)
+
+
+def _import_deadline(cand: _Candidate) -> float | None:
+    """How long a plugin's import may take: lucid's own backends are trusted (no deadline)."""
+    if cand.entry is None or cand.entry.distribution == _plugins.OWN_DISTRIBUTION:
+        return None
+    return _plugins.import_timeout()
 
 
 def _load_candidate(cand: _Candidate) -> Backend | None:
+    """Instantiate ``cand`` and cache it, or record why it failed.
+
+    The registry's lock is not held meanwhile: a plugin's import may run in another thread
+    (under a deadline) and may itself ask the registry for a backend.
+    """
+    timeout = _import_deadline(cand)
     try:
-        instance = _instantiate(cand)
+        instance = _instantiate(cand, timeout)
     except KeyboardInterrupt:
         raise
-    except (Exception, SystemExit) as exc:  # a plugin may raise anything; isolate it
+    except SystemExit as exc:  # from a factory, __init__ or unavailable_reason
+        reason = f"SystemExit({exc.code!r}) raised while loading the plugin"
+        if _plugins.raise_errors():  # re-raised it would end the process without a trace
+            raise BackendUnavailableError(f"backend {cand.name!r}: {reason}") from exc
+        _record_failure(cand, reason, exc)
+        return None
+    except Exception as exc:  # a plugin may raise anything; isolate it
         if _plugins.raise_errors():
             raise
         cause: BaseException = exc
@@ -250,16 +272,23 @@ def _load_candidate(cand: _Candidate) -> Backend | None:
             cause = exc.__cause__ or exc  # chain the plugin's own exception
         elif isinstance(exc, BackendError):
             reason = str(exc)
-        elif isinstance(exc, SystemExit):  # from a factory, __init__ or unavailable_reason
-            reason = f"SystemExit({exc.code!r}) raised while loading the plugin"
         else:
             reason = _plugins.describe(exc)
-        _failures[cand.name] = (_status(cand, False, reason), cause)
+        _record_failure(cand, reason, cause)
         return None
-    if _seed is not None:
-        instance.seed(_seed)
-    _instances[cand.name] = instance
+    with _lock:
+        loaded = _instances.get(cand.name)
+        if loaded is not None:  # another thread loaded it meanwhile: keep one instance
+            return loaded
+        if _seed is not None:
+            instance.seed(_seed)
+        _instances[cand.name] = instance
     return instance
+
+
+def _record_failure(cand: _Candidate, reason: str, cause: BaseException) -> None:
+    with _lock:
+        _failures.setdefault(cand.name, (_status(cand, False, reason), cause))
 
 
 def seed_all(seed: int) -> None:
@@ -326,11 +355,14 @@ def get_backend(name: str | Backend | None = None) -> Backend:
     hint = _not_installed_hint()
     if hint is not None:
         raise BackendNotFoundError(f"unknown backend {name!r}: {hint}")
-    usable = [n for n, s in available().items() if s.available]
-    close = difflib.get_close_matches(key, names(), n=3)
+    # Answered from entry-point metadata alone: importing every plugin to list the usable
+    # ones would let a plugin that hangs or exits on import turn a typo into a hang.
+    known = names()
+    close = difflib.get_close_matches(key, known, n=3)
     suggestion = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     raise BackendNotFoundError(
-        f"unknown backend {name!r}; available backends: {', '.join(usable) or 'none'}{suggestion}"
+        f"unknown backend {name!r}; installed backends: {', '.join(known)} "
+        f"(lucid.backends.available() says which can run){suggestion}"
     )
 
 
