@@ -8,19 +8,29 @@ from . import _dtype
 from ._tensor import Tensor
 from .backends import Backend, get_backend
 from .backends.registry import current_backend, seed_all
+from .ops._support import int_arg, size_arg
 
 
 def _backend(backend: str | Backend | None) -> Backend:
     return current_backend() if backend is None else get_backend(backend)
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = tuple(shape[0])
-    out = tuple(int(s) for s in shape)
-    if any(s < 0 for s in out):
-        raise ValueError(f"negative dimension in shape {out}")
-    return out
+def _shape(shape: tuple[Any, ...], op: str = "size") -> tuple[int, ...]:
+    return size_arg(shape, op)
+
+
+def _number(value: Any, name: str, op: str) -> Any:
+    """A Python (or NumPy, or one-element tensor) number; strings, None and sequences raise."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{op}: {name} must be a number, got a tensor of shape {value.shape}")
+        return value.item()
+    if isinstance(value, (int, float)):
+        return value
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "shape", None) == () and not hasattr(value, "__len__"):
+        return _number(item(), name, op)  # a NumPy scalar
+    raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
 
 
 def _float_dtype(dtype: Any) -> _dtype.DType:
@@ -53,24 +63,25 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           backend: str | Backend | None = None) -> Tensor:
     """A tensor of zeros; ``shape`` as varargs or one tuple."""
     b = _backend(backend)
-    return _leaf(b.zeros(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+    return _leaf(b.zeros(_shape(shape, "zeros"), _float_dtype(dtype)), b, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          backend: str | Backend | None = None) -> Tensor:
     """A tensor of ones."""
     b = _backend(backend)
-    return _leaf(b.ones(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+    return _leaf(b.ones(_shape(shape, "ones"), _float_dtype(dtype)), b, requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          backend: str | Backend | None = None) -> Tensor:
     """A tensor filled with ``fill_value``."""
     b = _backend(backend)
+    fill_value = _number(fill_value, "fill_value", "full")
     if dtype is None:
         dtype = (_dtype.bool_ if isinstance(fill_value, bool) else
                  _dtype.int64 if isinstance(fill_value, int) else _dtype.default_float)
-    shp = _shape((shape,)) if not isinstance(shape, int) else (shape,)
+    shp = _shape((shape,), "full")
     return _leaf(b.full(shp, fill_value, _dtype.get_dtype(dtype)), b, requires_grad)
 
 
@@ -79,6 +90,16 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     """Evenly spaced values in ``[start, stop)`` (int64 for int arguments, else float32)."""
     if stop is None:
         start, stop = 0, start
+    start, stop, step = (_number(v, n, "arange") for v, n in
+                         ((start, "start"), (stop, "end"), (step, "step")))
+    if any(v != v or v in (float("inf"), float("-inf")) for v in (start, stop, step)):
+        raise RuntimeError(f"arange: unsupported range: start={start}, end={stop}, step={step} "
+                           f"(every bound must be finite)")
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (stop - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={stop}, step={step})")
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, stop, step))
         dtype = _dtype.int64 if ints else _dtype.default_float
@@ -89,8 +110,14 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
 def linspace(start: float, stop: float, num: int, dtype: Any = None,
              backend: str | Backend | None = None) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    num = int_arg(num, "steps", "linspace")
+    if num < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {num}")
+    start, stop = _number(start, "start", "linspace"), _number(stop, "end", "linspace")
     b = _backend(backend)
     dt = _float_dtype(dtype)
+    if num == 0:
+        return Tensor._wrap(b.zeros((0,), dt), b)
     if num == 1:
         return Tensor._wrap(b.full((1,), start, dt), b)
     step = (stop - start) / (num - 1)
@@ -102,31 +129,42 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           backend: str | Backend | None = None) -> Tensor:
     """Standard-normal samples from the backend's seeded generator."""
     b = _backend(backend)
-    return _leaf(b.random_normal(_shape(shape), _float_dtype(dtype)), b, requires_grad)
+    return _leaf(b.random_normal(_shape(shape, "randn"), _float_dtype(dtype)), b, requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          backend: str | Backend | None = None) -> Tensor:
     """Uniform samples in ``[0, 1)``."""
     b = _backend(backend)
-    return _leaf(b.random_uniform(_shape(shape), 0.0, 1.0, _float_dtype(dtype)), b,
+    return _leaf(b.random_uniform(_shape(shape, "rand"), 0.0, 1.0, _float_dtype(dtype)), b,
                  requires_grad)
 
 
 def uniform(*shape: Any, low: float = 0.0, high: float = 1.0, dtype: Any = None,
             backend: str | Backend | None = None) -> Tensor:
     """Uniform samples in ``[low, high)``."""
+    low, high = _number(low, "low", "uniform"), _number(high, "high", "uniform")
+    if not low <= high:
+        raise RuntimeError(f"uniform: expects to return a [from, to) range, but found "
+                           f"from={low} > to={high}")
     b = _backend(backend)
-    return Tensor._wrap(b.random_uniform(_shape(shape), low, high, _float_dtype(dtype)), b)
+    return Tensor._wrap(b.random_uniform(_shape(shape, "uniform"), low, high,
+                                         _float_dtype(dtype)), b)
 
 
 def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
             backend: str | Backend | None = None) -> Tensor:
-    """Random integers in ``[low, high)``."""
+    """Random integers in ``[low, high)``; ``randint(high, size)`` as in PyTorch."""
+    if isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    low, high = int_arg(low, "low", "randint"), int_arg(high, "high", "randint")
+    if low >= high:
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
     b = _backend(backend)
-    shp = _shape((size,)) if not isinstance(size, int) else (size,)
+    shp = _shape((size,), "randint")
     u = b.random_uniform(shp, 0.0, 1.0, _dtype.float64)
     ints = b.astype(b.add(b.multiply(u, high - low), low), _dtype.int64)
     return Tensor._wrap(b.astype(ints, _dtype.get_dtype(dtype or _dtype.int64)), b)

@@ -325,39 +325,63 @@ class Tensor:
 
     # ------------------------------------------------------------ operators
     def __add__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.add(self, o)
 
     def __radd__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.add(o, self)
 
     def __sub__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.sub(self, o)
 
     def __rsub__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.sub(o, self)
 
     def __mul__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.mul(self, o)
 
     def __rmul__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.mul(o, self)
 
     def __truediv__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.div(self, o)
 
     def __rtruediv__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.div(o, self)
 
     def __pow__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.pow(self, o)
 
     def __rpow__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.pow(o, self)
 
     def __matmul__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.matmul(self, o)
 
     def __rmatmul__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.matmul(o, self)
 
     def __neg__(self):
@@ -370,30 +394,46 @@ class Tensor:
         return _ops.abs(self)
 
     def __eq__(self, o):  # type: ignore[override]
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.eq(self, o)
 
     def __ne__(self, o):  # type: ignore[override]
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.ne(self, o)
 
     def __lt__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.lt(self, o)
 
     def __le__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.le(self, o)
 
     def __gt__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.gt(self, o)
 
     def __ge__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.ge(self, o)
 
     def __invert__(self):
         return _ops.logical_not(self)
 
     def __and__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.logical_and(self, o)
 
     def __or__(self, o):
+        if not isinstance(o, _OPERANDS) and not hasattr(o, "dtype"):
+            return NotImplemented
         return _ops.logical_or(self, o)
 
     def __getitem__(self, index):
@@ -937,15 +977,42 @@ def _is_dtype_like(x: Any) -> bool:
 
 
 def _to_native(b: Backend, data: Any, dtype: Any) -> Any:
-    """Convert user data (scalars, lists, NumPy or native arrays) to a native array."""
-    if dtype is not None:
-        return b.asarray(data, _dtype.get_dtype(dtype))
+    """Convert user data (scalars, lists, NumPy or native arrays) to a native array.
+
+    Data lucid cannot hold is refused here, with the supported dtypes listed, rather than
+    stored and broken later: strings, None, complex numbers, ragged lists and arrays of
+    other element types (uint16, object, ...).
+    """
+    if data is None or isinstance(data, (str, bytes, complex, dict, set)):
+        raise TypeError(f"tensor(): data must be a number, a (nested) list or tuple of numbers "
+                        f"or an array, got {type(data).__name__} {data!r:.60}")
+    target = None if dtype is None else _dtype.get_dtype(dtype)
+    try:
+        arr = b.asarray(data)
+    except ValueError:
+        raise ValueError(f"tensor(): cannot build a tensor from this {type(data).__name__}: "
+                         f"nested sequences must be rectangular (every row the same length) "
+                         f"and hold numbers only") from None
+    except TypeError as exc:
+        raise TypeError(f"tensor(): cannot build a tensor from {type(data).__name__} "
+                        f"{data!r:.60} ({exc})") from None
+    try:
+        dt = b.dtype_of(arr)
+    except TypeError:
+        dt = None
+    if dt is None:  # an element type lucid has no dtype for
+        kind = getattr(getattr(arr, "dtype", None), "kind", None)
+        if target is None or kind not in ("b", "i", "u", "f"):
+            raise TypeError(f"tensor(): unsupported data of element type "
+                            f"{getattr(arr, 'dtype', type(data).__name__)}; lucid tensors hold "
+                            f"{', '.join(sorted(_dtype.ALL_DTYPES))} (pass dtype= to convert "
+                            f"integer or floating data)")
+    if target is not None:
+        return b.astype(arr, target) if dt != target else arr
     # Python numbers and lists take lucid's defaults; a NumPy scalar (numpy.float64 is a
     # subclass of float) keeps its own dtype, as torch.tensor(numpy.float64(1)) does
     from_python = isinstance(data, (int, float, bool, list, tuple)) and not hasattr(data, "dtype")
-    arr = b.asarray(data)
     if from_python:
-        dt = b.dtype_of(arr)
         if dt == _dtype.float64:  # Python floats become the default float dtype
             arr = b.astype(arr, _dtype.default_float)
         elif dt == _dtype.int32:  # platform ints become int64 everywhere
@@ -963,6 +1030,11 @@ def _rebuild(cls: type[Tensor], backend: str, host: Any, requires_grad: bool, gr
 
 
 register_tensor_class(Tensor)
+
+#: What the operators accept besides arrays and array scalars (anything with a ``dtype``):
+#: other operands make them return NotImplemented, so Python raises its TypeError naming
+#: both operand types (``tensor + None`` is an error, as in PyTorch, not NaN)
+_OPERANDS = (Tensor, int, float, list, tuple)
 
 from . import ops as _ops  # noqa: E402  (the op table needs Tensor defined first)
 from .ops._support import wrap_dim as _wrap_dim  # noqa: E402

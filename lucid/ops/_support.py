@@ -45,14 +45,71 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     if _is_host_scalar(other) and not bk.is_native(other):
         other = other.item()  # a NumPy scalar counts as a Python number, as in PyTorch
     if not isinstance(other, Scalar) and not bk.is_native(other):
+        if other is None or isinstance(other, (str, bytes, complex, dict, set)):
+            raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and "
+                            f"{type(b).__name__}; expected tensors, numbers or arrays")
         if hasattr(other, "shape") and hasattr(other, "dtype"):  # another library's array
             raise MixedBackendError(
                 f"{op}: a {type(other).__module__}.{type(other).__name__} cannot be combined "
                 f"with a tensor on backend {bk.name!r} without a copy; wrap it with "
                 f"lucid.tensor(..., backend={bk.name!r}) first"
             )
-        other = bk.asarray(other, ref.dtype if ref.dtype.is_floating else None)
+        other = _python_operand(bk, other, ref, op, a, b)
     return promote(a, other) if ta is not None else promote(other, b)
+
+
+def _python_operand(bk: Backend, other: Any, ref: Tensor, op: str, a: Any, b: Any) -> Any:
+    """Python data (nested lists of numbers) as a native array, checked like lucid.tensor."""
+    try:
+        arr = bk.asarray(other)
+        dt = bk.dtype_of(arr)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and "
+                        f"{type(b).__name__}: {type(other).__name__} {other!r:.60} is not "
+                        f"rectangular numeric data") from None
+    if ref.dtype.is_floating and dt.is_floating and dt != ref.dtype:
+        arr = bk.astype(arr, ref.dtype)  # Python floats take the tensor's float dtype
+    return arr
+
+
+def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of ``shapes`` (NumPy's and PyTorch's rule), or a ValueError naming
+    ``op``, every shape and the first dimension that does not fit."""
+    ndim = builtins.max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -i:
+                d = s[i]
+                if d != 1:
+                    if size != 1 and d != size:
+                        listed = " and ".join(str(tuple(t)) for t in shapes)
+                        raise ValueError(
+                            f"{op}: shapes {listed} cannot be broadcast together: the size "
+                            f"{size} must match the size {d} at non-singleton dimension "
+                            f"{i + ndim} (counted from the left of the broadcast shape). "
+                            f"Broadcasting aligns shapes from the last dimension; each pair of "
+                            f"sizes must be equal or one of them 1")
+                    size = d
+        out.append(size)
+    return tuple(out)
+
+
+def apply_broadcasting(function: type[Function], op: str, *args: Any) -> Any:
+    """``function.apply(*args)``; a backend's broadcasting failure becomes lucid's error
+    (the check runs only after a failure, so the hot path pays nothing)."""
+    try:
+        return function.apply(*args)
+    except ValueError:
+        shapes = []
+        for a in args:
+            if isinstance(a, Tensor):
+                shapes.append(a.shape)
+            elif hasattr(a, "shape") and not isinstance(a, Scalar):
+                shapes.append(tuple(a.shape))
+        broadcast_shapes(op, *shapes)  # raises when they do not broadcast
+        raise
 
 
 def _is_host_scalar(v: Any) -> bool:
@@ -191,11 +248,39 @@ def keep_arg(keepdims: bool, keepdim: bool | None) -> bool:
     return bool(keepdims if keepdim is None else keepdim)
 
 
-def shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
-    """A shape given as varargs or as one sequence."""
+def int_arg(value: Any, name: str, op: str) -> int:
+    """``value`` as an int: Python and NumPy integers and one-element integer tensors pass;
+    floats, bools and strings raise TypeError (``int(2.5)`` would silently truncate)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    index = getattr(value, "__index__", None)
+    if index is not None and not isinstance(value, bool):
+        try:
+            return int(index())
+        except TypeError:
+            pass
+    raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+
+
+def shape_arg(shape: Sequence[Any], op: str = "shape") -> tuple[int, ...]:
+    """A shape given as varargs or as one sequence, as a tuple of ints (no negatives check:
+    ``reshape`` and ``broadcast_to`` give -1 a meaning; see :func:`size_arg`)."""
     if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+        one = shape[0]
+        if isinstance(one, (str, bytes)) or not hasattr(one, "__iter__"):
+            return (int_arg(one, "size", op),)
+        shape = tuple(one)
+    return tuple(int_arg(s, f"size[{i}]", op) for i, s in enumerate(shape))
+
+
+def size_arg(shape: Sequence[Any], op: str) -> tuple[int, ...]:
+    """The size of a new tensor (varargs or one sequence): non-negative ints."""
+    out = shape_arg(shape, op)
+    for s in out:
+        if s < 0:
+            raise ValueError(f"{op}: Trying to create tensor with negative dimension {s}: "
+                             f"shape {out}")
+    return out
 
 
 def same_backend(tensors: Sequence[Tensor], op: str) -> Backend:

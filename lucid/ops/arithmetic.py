@@ -9,7 +9,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
-from ._support import Scalar, operands, shape_of, unbroadcast
+from ._support import Scalar, apply_broadcasting, operands, shape_of, unbroadcast
 
 
 class Add(Function):
@@ -263,17 +263,17 @@ def _matmul_mismatch(sa: tuple[int, ...], sb: tuple[int, ...]) -> str | None:
 # ------------------------------------------------------------------ the functions
 def add(a: Any, b: Any) -> Any:
     """Element-wise ``a + b`` with broadcasting."""
-    return Add.apply(*operands(a, b, "add"))
+    return apply_broadcasting(Add, "add", *operands(a, b, "add"))
 
 
 def sub(a: Any, b: Any) -> Any:
     """Element-wise ``a - b`` with broadcasting."""
-    return Sub.apply(*operands(a, b, "sub"))
+    return apply_broadcasting(Sub, "sub", *operands(a, b, "sub"))
 
 
 def mul(a: Any, b: Any) -> Any:
     """Element-wise ``a * b`` with broadcasting."""
-    return Mul.apply(*operands(a, b, "mul"))
+    return apply_broadcasting(Mul, "mul", *operands(a, b, "mul"))
 
 
 def div(a: Any, b: Any) -> Any:
@@ -283,12 +283,12 @@ def div(a: Any, b: Any) -> Any:
     if not ta.dtype.is_floating:  # PyTorch: int / int is float32, not NumPy's float64
         a = a.astype(_dtype.default_float) if isinstance(a, Tensor) else a
         b = b.astype(_dtype.default_float) if isinstance(b, Tensor) else b
-    return Div.apply(a, b)
+    return apply_broadcasting(Div, "div", a, b)
 
 
 def pow(a: Any, b: Any) -> Any:
     """Element-wise power ``a ** b``."""
-    return Pow.apply(*operands(a, b, "pow"))
+    return apply_broadcasting(Pow, "pow", *operands(a, b, "pow"))
 
 
 def neg(x: Any) -> Any:
@@ -298,12 +298,12 @@ def neg(x: Any) -> Any:
 
 def maximum(a: Any, b: Any) -> Any:
     """Element-wise maximum (ties send the gradient to ``a``)."""
-    return Maximum.apply(*operands(a, b, "maximum"))
+    return apply_broadcasting(Maximum, "maximum", *operands(a, b, "maximum"))
 
 
 def minimum(a: Any, b: Any) -> Any:
     """Element-wise minimum (ties send the gradient to ``a``)."""
-    return Minimum.apply(*operands(a, b, "minimum"))
+    return apply_broadcasting(Minimum, "minimum", *operands(a, b, "minimum"))
 
 
 def matmul(a: Any, b: Any) -> Any:
@@ -314,7 +314,11 @@ def matmul(a: Any, b: Any) -> Any:
 def where(cond: Any, a: Any, b: Any) -> Any:
     """Pick elements of ``a`` where ``cond`` holds, else of ``b``."""
     a, b = operands(a, b, "where")
+    bk = (a if isinstance(a, Tensor) else b).backend
     if not isinstance(cond, Tensor):
-        bk = (a if isinstance(a, Tensor) else b).backend
         cond = cond if bk.is_native(cond) else bk.asarray(cond)
-    return Where.apply(cond, a, b)
+    cdt = cond.dtype if isinstance(cond, Tensor) else bk.dtype_of(cond)
+    if cdt != _dtype.bool_:
+        raise TypeError(f"where: expected condition to be a boolean tensor, but got a tensor "
+                        f"with dtype {cdt}")
+    return apply_broadcasting(Where, "where", cond, a, b)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._tensor import Tensor
-from ._support import mixed_error, operands
+from ._support import broadcast_shapes, mixed_error, operands, shape_of
 
 
 def _binary(name: str) -> Callable[[Any, Any], Tensor]:
@@ -18,7 +18,11 @@ def _binary(name: str) -> Callable[[Any, Any], Tensor]:
         bk = ref.backend
         va = a.data if isinstance(a, Tensor) else a
         vb = b.data if isinstance(b, Tensor) else b
-        return Tensor._wrap(getattr(bk, name)(va, vb), bk)
+        try:
+            return Tensor._wrap(getattr(bk, name)(va, vb), bk)
+        except ValueError:
+            broadcast_shapes(name, shape_of(bk, va), shape_of(bk, vb))
+            raise
 
     op.__name__ = name
     op.__doc__ = f"Element-wise ``{name}`` (a bool tensor, not differentiable)."

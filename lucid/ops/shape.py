@@ -108,8 +108,15 @@ class Pad(Function):
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
-    """Return ``x`` with a new shape (varargs or one tuple)."""
-    return Reshape.apply(x, shape_arg(shape))
+    """Return ``x`` with a new shape (varargs or one tuple); one entry may be -1 (inferred)."""
+    new = shape_arg(shape, "reshape")
+    if any(s < -1 for s in new):
+        bad = next(s for s in new if s < -1)
+        raise RuntimeError(f"reshape: invalid shape dimension {bad} in {new}; sizes must be "
+                           f"non-negative, or -1 for the one inferred size")
+    if new.count(-1) > 1:
+        raise RuntimeError(f"reshape: only one dimension can be inferred, got {new}")
+    return Reshape.apply(x, new)
 
 
 def permute(x: Tensor, *axes: Any) -> Tensor:
@@ -188,12 +195,24 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1, *, start_axis: int
 
 def broadcast_to(x: Tensor, *shape: Any) -> Tensor:
     """Broadcast ``x`` to ``shape`` (-1 keeps the existing size)."""
-    target = list(shape_arg(shape))
+    target = list(shape_arg(shape, "broadcast_to"))
     old = x.shape
     lead = len(target) - len(old)
+    if lead < 0:
+        raise ValueError(f"broadcast_to: the number of sizes provided ({len(target)}) must be "
+                         f"greater or equal to the number of dimensions in the tensor "
+                         f"({len(old)}); shape {tuple(target)}, tensor shape {old}")
     for i, s in enumerate(old):
-        if target[i + lead] == -1:
+        t = target[i + lead]
+        if t == -1:
             target[i + lead] = s
+        elif t != s and s != 1 or t < 0:
+            raise ValueError(f"broadcast_to: the expanded size of the tensor ({t}) must match "
+                             f"the existing size ({s}) at non-singleton dimension {i + lead}. "
+                             f"Target sizes: {tuple(target)}. Tensor sizes: {old}")
+    if any(t < 0 for t in target[:lead]):
+        raise ValueError(f"broadcast_to: the expanded size of the tensor (-1) isn't allowed in "
+                         f"a leading, non-existing dimension; target sizes {tuple(target)}")
     return BroadcastTo.apply(x, tuple(target))
 
 
@@ -273,7 +292,7 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """``x`` tiled ``sizes[i]`` times along each dimension, as ``Tensor.repeat``."""
-    reps = shape_arg(sizes)
+    reps = shape_arg(sizes, "repeat")
     if len(reps) < x.ndim:
         raise ValueError(f"repeat: got {len(reps)} repeat counts for a tensor with {x.ndim} "
                          f"dimensions; give at least one per dimension")
@@ -288,7 +307,7 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
 
 def tile(x: Tensor, dims: Any) -> Tensor:
     """``x`` tiled ``dims`` times (fewer counts than dimensions count from the right)."""
-    reps = shape_arg((dims,)) if not isinstance(dims, int) else (dims,)
+    reps = shape_arg((dims,), "tile")
     reps = (1,) * (x.ndim - len(reps)) + tuple(reps)
     return repeat(x, reps)
 
