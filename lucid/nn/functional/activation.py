@@ -14,6 +14,7 @@ from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
 from ...ops import mul, tanh, where
+from ._args import check_dtypes
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -192,6 +193,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Leaky ReLU with a learned slope: one for all channels or one per channel (axis 1)."""
+    check_dtypes("prelu", input, weight)
     n = weight.numel()
     if weight.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-D or 1-D, got shape {weight.shape}")

@@ -14,6 +14,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape}; expected a 2-D weight (out_features, in_features) "
                          f"and an input whose last axis has in_features entries")
     check_dtypes("linear", x, weight)
+    check_dtypes("linear", x, bias, "bias")
+    if bias is not None and bias.shape not in ((weight.shape[0],), (1,), ()):
+        raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
+                         f"{weight.shape}; expected ({weight.shape[0]},), one per output "
+                         f"feature")
     y = matmul(x, permute(weight, (1, 0)))
     return y if bias is None else add(y, bias)
 

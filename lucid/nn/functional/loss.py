@@ -66,11 +66,13 @@ def _check_float(x: Tensor, name: str, fn: str) -> None:
 
 
 def _same_shape(input: Tensor, target: Tensor, fn: str) -> None:
-    """No silent broadcasting between input and target (PyTorch warns; lucid raises)."""
+    """No silent broadcasting between input and target: stricter than PyTorch, which
+    broadcasts with a warning, because a (N, 1) input against an (N,) target is almost always
+    a bug whose (N, N) loss still trains, badly."""
     if input.shape != target.shape:
         raise ValueError(f"{fn}: target shape {target.shape} differs from input shape "
                          f"{input.shape}; they must match exactly (broadcasting them is "
-                         "almost always a bug)")
+                         "almost always a bug; lucid raises where PyTorch only warns)")
 
 
 def _const(like: Tensor, array: Any) -> Tensor:
@@ -191,9 +193,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, *,
         w, *[n_classes if i == class_dim else 1 for i in range(input.ndim)])
     if t.dtype.is_floating:
         if t.shape != input.shape:
-            raise ValueError(f"{fn}: probability targets must have the input's shape "
-                             f"{input.shape}, got {t.shape} (class indices would be integers "
-                             f"of shape {input.shape[:class_dim] + input.shape[class_dim + 1:]})")
+            raise ValueError(f"{fn}: a {t.dtype.name} target is read as probability targets "
+                             f"(soft labels) and must have the input's shape {input.shape}, "
+                             f"got {t.shape}; class indices must be an integer tensor (int64) "
+                             f"of shape {input.shape[:class_dim] + input.shape[class_dim + 1:]}")
         if label_smoothing > 0.0:
             t = add(mul(t, 1.0 - label_smoothing), label_smoothing / n_classes)
         terms = mul(logp, t) if w_b is None else mul(mul(logp, t), w_b)

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
 from ...ops import add, div, mean, mul, sqrt, sub
+from ._args import check_float_input
 
 
 class _RunningStats:
@@ -52,6 +53,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation over every axis but 1; updates the running statistics in training."""
+    check_float_input("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
+                      running_var=running_var)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects at least 2-D input (N, C, ...), got {x.shape}")
     c = x.shape[1]
@@ -99,6 +102,7 @@ def _standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes, then scale and shift."""
+    check_float_input("layer_norm", input, weight=weight, bias=bias)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
@@ -114,6 +118,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each group of ``C / num_groups`` channels per sample, then scale and shift."""
+    check_float_input("group_norm", input, weight=weight, bias=bias)
     if input.ndim < 2:
         raise ValueError(f"group_norm expects at least 2-D input (N, C, ...), got {input.shape}")
     n, c = input.shape[:2]
@@ -137,6 +142,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     With ``use_input_stats`` the running statistics, when given, are updated with the
     instances' mean and unbiased variance averaged over the batch; without it they are used.
     """
+    check_float_input("instance_norm", input, weight=weight, bias=bias,
+                      running_mean=running_mean, running_var=running_var)
     if input.ndim < 3:
         raise ValueError(f"instance_norm expects at least 3-D input (N, C, ...), got "
                          f"{input.shape}")
