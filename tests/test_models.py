@@ -94,11 +94,13 @@ def test_presets_map_images_to_logits(name):
     assert out.shape == (2, 7)
 
 
-def test_presets_refuse_to_override_what_defines_them():
-    with pytest.raises(ValueError, match="layers"):
-        models.get("sk_resnet_50", layers=(1, 1, 1, 1))
-    with pytest.raises(ValueError, match="cardinality"):
-        models.get("sk_resnext_50_32x4d", cardinality=8)
+def test_presets_accept_any_config_field_as_timm_does():
+    """timm merges factory keywords over the preset's arguments; so does lucid."""
+    small = models.get("sk_resnet_50", layers=(1, 1, 1, 1))
+    assert small.config.layers == (1, 1, 1, 1) and len(small.layer3) == 1
+    grouped = models.get("sk_resnext_50_32x4d", cardinality=8)
+    assert grouped.config.cardinality == 8
+    assert grouped.layer1[0].conv2.paths[0].conv.groups == 8
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         models.get("sk_resnet_18", colour="blue")
     m = models.get("sk_resnet_18", num_classes=3, in_channels=1)
@@ -390,10 +392,8 @@ def test_a_plugin_builds_presets_with_the_public_preset_builder():
     assert isinstance(net, models.SKNet) and isinstance(net.config, models.SKNetConfig)
     assert net.fc.weight.shape == (3, 16) and net.config.in_channels == 1
     assert set(models.PRESET_OVERRIDABLE) == {"num_classes", "in_channels", "drop_rate",
-                                              "zero_init_last"}
-    with pytest.raises(ValueError, match="tiny_sk fixes stem_width=8; it cannot be overridden"):
-        models.build_from_preset("tiny_sk", models.SKNet, fixed, {"stem_width": 16})
-    with pytest.raises(ValueError, match="tiny_sk fixes kernel_sizes='<default>'"):
-        models.build_from_preset("tiny_sk", models.SKNet, fixed, {"kernel_sizes": (3, 7)})
+                                              "drop_path_rate", "global_pool", "zero_init_last"}
+    wider = models.build_from_preset("tiny_sk", models.SKNet, fixed, {"stem_width": 16})
+    assert wider.stem[0].conv.weight.shape == (16, 3, 3, 3)
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         models.build_from_preset("tiny_sk", models.SKNet, fixed, {"colour": "red"})

@@ -16,13 +16,15 @@ import fnmatch
 import os
 import threading
 import types
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._plugins import PluginEntry, PluginLoadError, describe, entry_points, raise_errors
 from .._plugins import load as load_plugin
 from .._plugins import refresh as forget_entry_points
+from .features import as_feature_extractor
+from .pretrained import WEIGHT_COMPATIBLE_FIELDS, has_weights, set_pretrained_cfg
 
 ENTRY_POINT_GROUP = "lucid.models"
 
@@ -40,12 +42,26 @@ class DuplicateModelError(ValueError):
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered factory with its name, family and where it came from."""
+    """A registered factory with its name, family, where it came from and its weight cfgs.
+
+    ``pretrained_cfgs`` maps each weight tag to its timm-style ``pretrained_cfg`` (the
+    default tag first); :func:`list_models` reads it without building the model.
+    """
 
     name: str
     factory: Callable[..., Any]
     family: str
     source: str  # "lucid" or the plugin distribution's name
+    pretrained_cfgs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def default_tag(self) -> str | None:
+        """The tag ``get(name, pretrained=True)`` loads (the first), or None without cfgs."""
+        return next(iter(self.pretrained_cfgs), None)
+
+    def tags(self, pretrained: bool = False) -> list[str]:
+        """The weight tags (only those with published weights when ``pretrained``)."""
+        return [t for t, cfg in self.pretrained_cfgs.items() if not pretrained or has_weights(cfg)]
 
     @property
     def module(self) -> str:
@@ -68,11 +84,19 @@ def normalize_name(name: str) -> str:
 
 
 def register_model(fn: Callable[..., Any] | None = None, *, name: str | None = None,
-                   family: str | None = None, exist_ok: bool = False):
-    """Decorator registering a model factory under its (normalised) function name."""
+                   family: str | None = None, exist_ok: bool = False,
+                   pretrained_cfgs: Mapping[str, Mapping[str, Any]] | None = None):
+    """Decorator registering a model factory under its (normalised) function name.
+
+    ``pretrained_cfgs`` (tag -> timm-style cfg, the default first) describes the weights
+    published for the model; a name may not contain ``.``, which separates the tag.
+    """
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         key = normalize_name(name or f.__name__)
+        if "." in key:
+            raise ValueError(f"model name {key!r} may not contain '.': it separates a weight "
+                             "tag (name.tag)")
         fam = family or f.__module__.rsplit(".", 1)[-1]
         with _lock:
             old = _models.get(key)
@@ -82,7 +106,8 @@ def register_model(fn: Callable[..., Any] | None = None, *, name: str | None = N
                     f"refusing to overwrite it with {f.__module__}.{f.__qualname__} "
                     "(pass exist_ok=True to replace it deliberately)"
                 )
-            _models[key] = ModelEntry(key, f, fam, _current_source)
+            _models[key] = ModelEntry(key, f, fam, _current_source,
+                                      {t: dict(c) for t, c in (pretrained_cfgs or {}).items()})
         return f
 
     return decorate(fn) if fn is not None else decorate
@@ -166,21 +191,36 @@ def plugin_failures() -> dict[str, str]:
 
 
 def list_models(pattern: str | Iterable[str] = "*", exclude: str | Iterable[str] = (),
-                family: str | None = None) -> list[str]:
-    """Sorted names of registered models matching shell-style ``pattern`` (not ``exclude``)."""
+                family: str | None = None, pretrained: bool = False,
+                include_tags: bool | None = None) -> list[str]:
+    """Sorted names of registered models matching shell-style ``pattern`` (not ``exclude``).
+
+    As timm: ``pretrained=True`` keeps the models with published weights, and
+    ``include_tags`` (default: ``pretrained``) lists ``name.tag`` for each weight tag.
+    """
     _load_plugins()
     includes = [pattern] if isinstance(pattern, str) else list(pattern)
     excludes = [exclude] if isinstance(exclude, str) else list(exclude)
     includes = [normalize_name(p) for p in includes]
     excludes = [normalize_name(p) for p in excludes]
+    if include_tags is None:
+        include_tags = pretrained
+
+    def matches(names: list[str], patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
+
     out = []
     for key, entry in _models.items():
         if family is not None and entry.family != family:
             continue
-        if any(fnmatch.fnmatchcase(key, p) for p in includes) and not any(
-            fnmatch.fnmatchcase(key, p) for p in excludes
-        ):
-            out.append(key)
+        tags = entry.tags(pretrained)
+        if pretrained and not tags:
+            continue
+        names = [f"{key}.{t}" for t in tags] if include_tags and tags else [key]
+        for name in names:
+            candidates = [key, name]
+            if matches(candidates, includes) and not matches(candidates, excludes):
+                out.append(name)
     return sorted(out)
 
 
@@ -211,20 +251,76 @@ def model_entry(name: str) -> ModelEntry:
     return entry
 
 
-def get(name: str, weights: str | os.PathLike[str] | None = None, **overrides: Any) -> Any:
-    """Build the registered model ``name`` with config ``overrides``; optionally load ``weights``.
+def split_tag(name: str) -> tuple[str, str | None]:
+    """``"resnet_50.tv_in1k"`` -> ``("resnet_50", "tv_in1k")``; a plain name has tag None."""
+    base, dot, tag = normalize_name(name).partition(".")
+    return base, (tag if dot else None)
 
-    ``weights`` is a weights file: a lucid checkpoint, or a timm/PyTorch state dict mapped by
-    the model's ``key_map()`` (see :func:`lucid.io.load_weights`).
+
+def _check_pretrained_request(entry: ModelEntry, tag: str | None, pretrained: bool,
+                              weights: Any, overrides: Mapping[str, Any]) -> None:
+    """Refuse, before building, what cannot load: no weights, or an architecture change."""
+    if not isinstance(pretrained, bool):
+        raise TypeError(f"pretrained must be a bool, got {type(pretrained).__name__} "
+                        f"{pretrained!r}; pass a weights file as weights=...")
+    if pretrained and weights is not None:
+        raise ValueError(f"{entry.name}: pass either pretrained=True (the published weights) "
+                         f"or weights={weights!r} (a file), not both")
+    if tag is not None and tag not in entry.pretrained_cfgs:
+        known = ", ".join(entry.pretrained_cfgs) or "none"
+        raise UnknownModelError(f"{entry.name} has no weight tag {tag!r}; its tags: {known}")
+    if not pretrained:
+        return
+    cfg = entry.pretrained_cfgs.get(tag or entry.default_tag or "", {})
+    if not has_weights(cfg):
+        with_weights = [f"{entry.name}.{t}" for t in entry.tags(pretrained=True)]
+        hint = f" (its tags with weights: {', '.join(with_weights)})" if with_weights else \
+            "; lucid.models.list_models(pretrained=True) lists the models that have some"
+        raise ValueError(f"{entry.name}{'.' + tag if tag else ''} has no published weights"
+                         f"{hint}")
+    changed = sorted(set(overrides) - set(WEIGHT_COMPATIBLE_FIELDS))
+    if changed:
+        raise ValueError(
+            f"{entry.name}: pretrained=True loads weights made for the published architecture, "
+            f"so {', '.join(changed)} cannot be overridden with it (allowed: "
+            f"{', '.join(WEIGHT_COMPATIBLE_FIELDS)}); build without pretrained to change the "
+            "architecture"
+        )
+
+
+def get(name: str, pretrained: bool = False, weights: str | os.PathLike[str] | None = None,
+        **overrides: Any) -> Any:
+    """Build the registered model ``name`` (optionally ``name.tag``) with config ``overrides``.
+
+    ``pretrained=True`` loads the published weights of the default (or the named) tag
+    through :func:`lucid.models.hub.load_pretrained`, which drops the classifier when
+    ``num_classes`` differs and adapts the first convolution to ``in_chans``. ``weights`` is a
+    file instead: a lucid checkpoint, or a timm/PyTorch state dict mapped by the model's
+    ``key_map()`` (see :func:`lucid.io.load_weights`). ``features_only=True`` (with
+    ``out_indices``) returns a :class:`~lucid.models.features.FeatureListNet` of the loaded
+    model.
     """
-    model = model_entry(name).factory(**overrides)
+    base, tag = split_tag(name)
+    entry = model_entry(base)
+    features_only = overrides.pop("features_only", False)
+    out_indices = overrides.pop("out_indices", None)
+    _check_pretrained_request(entry, tag, pretrained, weights, overrides)
+    as_feature_extractor(None, features_only, out_indices)  # validate before building
+    model = entry.factory(**overrides)
+    if tag is not None:
+        set_pretrained_cfg(model, entry.pretrained_cfgs[tag])
+    if pretrained:
+        # the Hub loader (host I/O) is imported only when weights are asked for
+        from .hub import load_pretrained
+
+        load_pretrained(model)
     if weights is not None:
         # host I/O (NumPy) is imported only when weights are asked for: importing
         # lucid.models stays NumPy-free (io is a lower layer, so this import goes downward)
         from ..io.weights import load_weights
 
-        load_weights(model, weights, model_name=normalize_name(name))
-    return model
+        load_weights(model, weights, model_name=base)
+    return as_feature_extractor(model, features_only, out_indices)
 
 
 create_model = get

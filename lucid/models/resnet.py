@@ -46,6 +46,7 @@ Head (ResNet and SKNet): ``fc.{wb}`` ↔ ``fc.{wb}``. The SKNet blocks' table is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
@@ -53,11 +54,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._creation import ones
 from ..nn import (
-    AdaptiveAvgPool2d,
     BatchNorm2d,
     Conv2d,
     ConvBNReLU2d,
     Dropout,
+    DropPath,
     Identity,
     Linear,
     MaxPool2d,
@@ -66,7 +67,7 @@ from ..nn import (
     init,
 )
 from ..nn import functional as F
-from ..ops import add, flatten, pad, relu
+from ..ops import add, pad, relu
 from .config import (
     check_choice,
     check_float,
@@ -74,6 +75,8 @@ from .config import (
     check_int_tuple,
     check_mapping,
 )
+from .features import OutIndices, feature_take_indices
+from .head import GlobalPool2d, check_pool_type
 from .keymap import KeyMap, KeyRule
 
 if TYPE_CHECKING:
@@ -97,7 +100,10 @@ class BaseResNetConfig:
     strided shortcut before its 1×1 projection; ``channels`` are the stages' ``planes``;
     ``base_width`` and ``cardinality`` shape grouped (ResNeXt) bottlenecks;
     ``zero_init_last`` zeroes each block's last BN weight; ``block_args`` holds the keys
-    listed in ``block_arg_keys``.
+    listed in ``block_arg_keys``; ``drop_rate`` is the dropout before the classifier and
+    ``drop_path_rate`` the stochastic depth of the last block (earlier blocks get linearly
+    less, as in timm); ``global_pool`` is the head's pooling (``"avg"``, ``"max"``,
+    ``"avgmax"``, ``"catavgmax"``, or ``""`` for none, which needs ``num_classes=0``).
     """
 
     block: str
@@ -114,6 +120,8 @@ class BaseResNetConfig:
     cardinality: int = 1
     zero_init_last: bool = True
     drop_rate: float = 0.0
+    drop_path_rate: float = 0.0
+    global_pool: str = "avg"
 
     #: keys ``block_args`` may contain
     block_arg_keys: ClassVar[tuple[str, ...]] = ()
@@ -137,11 +145,26 @@ class BaseResNetConfig:
         check_float("drop_rate", self.drop_rate, 0.0, 1.0)
         if self.drop_rate == 1.0:
             raise ValueError("drop_rate must be < 1.0, got 1.0")
+        check_float("drop_path_rate", self.drop_path_rate, 0.0, 1.0)
+        check_pool_type(self.global_pool)
+        if self.global_pool == "" and self.num_classes > 0:
+            raise ValueError(f"global_pool='' (no pooling) leaves a feature map, which a "
+                             f"classifier cannot take: it needs num_classes=0, got "
+                             f"num_classes={self.num_classes}")
         if self.block == "basic" and (self.cardinality != 1 or self.base_width != 64):
             raise ValueError(
                 f"block='basic' supports only cardinality=1 and base_width=64, got "
                 f"cardinality={self.cardinality}, base_width={self.base_width}; "
                 "use block='bottleneck' for grouped (ResNeXt) blocks"
+            )
+        planes = min(self.channels)
+        if self.block == "bottleneck" and \
+                bottleneck_width(planes, self.base_width, self.cardinality) < 1:
+            raise ValueError(
+                f"base_width={self.base_width} is too small for channels="
+                f"{list(self.channels)}: a bottleneck of {planes} planes would have "
+                f"floor({planes}*{self.base_width}/64)*cardinality = 0 channels; "
+                f"expected base_width >= {-(-64 // planes)}"
             )
         object.__setattr__(self, "block_args",
                            check_mapping("block_args", self.block_args, self.block_arg_keys))
@@ -181,14 +204,16 @@ class BasicBlock(Module):
 
     ``spatial_layer`` builds the first 3×3 layer (SKNet passes a Selective Kernel unit).
     Basic blocks are never grouped: ``cardinality`` and ``base_width`` must keep their
-    defaults (they are accepted so every block takes the same arguments).
+    defaults (they are accepted so every block takes the same arguments). ``drop_path``
+    (stochastic depth) acts on the residual branch before the shortcut is added.
     """
 
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
                  downsample: Module | None = None, *, cardinality: int = 1,
-                 base_width: int = 64, spatial_layer: SpatialLayer = conv3x3_bn_relu) -> None:
+                 base_width: int = 64, spatial_layer: SpatialLayer = conv3x3_bn_relu,
+                 drop_path: Module | None = None) -> None:
         super().__init__()
         if cardinality != 1 or base_width != 64:
             raise ValueError(f"BasicBlock supports only cardinality=1 and base_width=64, got "
@@ -196,11 +221,15 @@ class BasicBlock(Module):
         self.conv1 = spatial_layer(inplanes, planes, stride=stride, groups=1)
         self.conv2 = ConvBNReLU2d(planes, planes, 3, act=False)
         self.downsample = downsample
+        self.drop_path = drop_path
 
     def forward(self, x: Tensor) -> Tensor:
         """Residual forward pass."""
         shortcut = x if self.downsample is None else self.downsample(x)
-        return relu(add(self.conv2(self.conv1(x)), shortcut))
+        branch = self.conv2(self.conv1(x))
+        if self.drop_path is not None:
+            branch = self.drop_path(branch)
+        return relu(add(branch, shortcut))
 
     def last_bn(self) -> BatchNorm2d:
         """The BN whose weight is zeroed by ``zero_init_last``."""
@@ -211,25 +240,30 @@ class Bottleneck(Module):
     """1×1 reduce, 3×3 (grouped) conv, 1×1 expand, each with BN, plus the shortcut.
 
     ``spatial_layer`` builds the middle 3×3 layer, grouped by ``cardinality`` (SKNet passes
-    a Selective Kernel unit).
+    a Selective Kernel unit); ``drop_path`` acts on the branch before the add.
     """
 
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
                  downsample: Module | None = None, *, cardinality: int = 1,
-                 base_width: int = 64, spatial_layer: SpatialLayer = conv3x3_bn_relu) -> None:
+                 base_width: int = 64, spatial_layer: SpatialLayer = conv3x3_bn_relu,
+                 drop_path: Module | None = None) -> None:
         super().__init__()
         width = bottleneck_width(planes, base_width, cardinality)
         self.conv1 = ConvBNReLU2d(inplanes, width, 1)
         self.conv2 = spatial_layer(width, width, stride=stride, groups=cardinality)
         self.conv3 = ConvBNReLU2d(width, planes * self.expansion, 1, act=False)
         self.downsample = downsample
+        self.drop_path = drop_path
 
     def forward(self, x: Tensor) -> Tensor:
         """Residual forward pass."""
         shortcut = x if self.downsample is None else self.downsample(x)
-        return relu(add(self.conv3(self.conv2(self.conv1(x))), shortcut))
+        branch = self.conv3(self.conv2(self.conv1(x)))
+        if self.drop_path is not None:
+            branch = self.drop_path(branch)
+        return relu(add(branch, shortcut))
 
     def last_bn(self) -> BatchNorm2d:
         """The BN whose weight is zeroed by ``zero_init_last``."""
@@ -328,12 +362,18 @@ def _article(name: str) -> str:
 
 
 class ResNet(Module):
-    """A ResNet built from a :class:`ResNetConfig`.
+    """A ResNet built from a :class:`ResNetConfig`, with timm's model interface.
 
     The one builder of the family: ``block_types`` maps ``"basic"`` and ``"bottleneck"`` to
     block classes (default :data:`RESNET_BLOCKS`) and ``block_kwargs`` are passed to every
     block besides ``cardinality`` and ``base_width``; :class:`~lucid.models.SKNet` passes its
     Selective Kernel blocks and their arguments here.
+
+    As timm's ResNet it offers ``forward_features``, ``forward_head(pre_logits=)``,
+    ``forward_intermediates``, ``prune_intermediate_layers``, ``get_classifier``,
+    ``reset_classifier`` and the attributes ``num_classes``, ``num_features``,
+    ``head_hidden_size``, ``in_chans``, ``drop_rate`` and ``feature_info`` (the stem's output
+    before its pooling, then the four stages).
     """
 
     config_class: ClassVar[type[BaseResNetConfig]] = ResNetConfig
@@ -350,26 +390,53 @@ class ResNet(Module):
         block_cls = types[config.block]
         kwargs = dict(block_kwargs or {})
         self.config = config
+        self.num_classes = config.num_classes
+        self.in_chans = config.in_channels
+        self.drop_rate = config.drop_rate
         self.stem, inplanes = make_stem(config)
+        reduction = 1 if config.stem_type == "small" else 2
+        stem_tap = "stem.2" if config.stem_type == "deep" else "stem.0"
+        self.feature_info: list[dict[str, Any]] = [
+            dict(num_chs=inplanes, reduction=reduction, module=stem_tap)]
+        if config.stem_type != "small":
+            reduction *= 2  # the stem's max-pool
         expansion = config.expansion
+        total_blocks, block_idx = sum(config.layers), 0
         for i, (planes, blocks) in enumerate(zip(config.channels, config.layers)):
             stride = 1 if i == 0 else 2
+            reduction *= stride
             stage = []
             for j in range(blocks):
                 s = stride if j == 0 else 1
                 down = None
                 if j == 0 and (s != 1 or inplanes != planes * expansion):
                     down = make_downsample(inplanes, planes * expansion, s, config.avg_down)
+                # stochastic depth grows linearly from 0 (first block) to drop_path_rate (last)
+                rate = config.drop_path_rate * block_idx / (total_blocks - 1)
+                extra = {"drop_path": DropPath(rate)} if rate > 0 else {}
                 stage.append(block_cls(inplanes, planes, s, down, cardinality=config.cardinality,
-                                       base_width=config.base_width, **kwargs))
+                                       base_width=config.base_width, **kwargs, **extra))
                 inplanes = planes * expansion
+                block_idx += 1
             setattr(self, f"layer{i + 1}", Sequential(*stage))
+            self.feature_info.append(dict(num_chs=inplanes, reduction=reduction,
+                                          module=f"layer{i + 1}"))
         self.num_features = inplanes
-        self.avgpool = AdaptiveAvgPool2d(1)
+        self.global_pool, self.fc = self._make_head(config.num_classes, config.global_pool)
+        self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
         self.dropout = Dropout(config.drop_rate) if config.drop_rate > 0 else Identity()
-        self.fc = Linear(inplanes, config.num_classes) if config.num_classes > 0 \
-            else Identity()
         self.init_weights()
+
+    @property
+    def avgpool(self) -> Module:
+        """The head's global pooling (the name this attribute had before ``global_pool``)."""
+        return self.global_pool
+
+    def _make_head(self, num_classes: int, global_pool: str) -> tuple[GlobalPool2d, Module]:
+        pool = GlobalPool2d(global_pool)
+        fc: Module = Linear(self.num_features * pool.feat_mult(), num_classes) \
+            if num_classes > 0 else Identity()
+        return pool, fc
 
     @classmethod
     def _check_config(cls, config: Any) -> None:
@@ -397,24 +464,108 @@ class ResNet(Module):
         return KeyMap("torchvision-resnet",
                       stem_keys(self.config.stem_type) + TORCHVISION_BLOCK_KEYS + HEAD_KEYS)
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        """Stem and the four stages: ``(N, num_features, H/32, W/32)``."""
+    # ------------------------------------------------------------------ classifier
+    def get_classifier(self, name_only: bool = False) -> Module | str:
+        """The classifier layer (``fc``), or its name with ``name_only``."""
+        return "fc" if name_only else self.fc
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        """Replace the head: a new ``fc`` for ``num_classes`` (0: none) and, unless None,
+        another ``global_pool``; ``config`` is updated to match."""
+        pool = self.config.global_pool if global_pool is None else global_pool
+        # validated by the config: num_classes an int >= 0, a known pool type, '' needs 0
+        self.config = dataclasses.replace(self.config, num_classes=num_classes,
+                                          global_pool=pool)
+        self.num_classes = num_classes
+        self.global_pool, self.fc = self._make_head(num_classes, pool)
+        self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
+        ref = next(self.stem.parameters(), None)
+        if ref is not None:  # the new layers follow the model's backend and dtype
+            self.fc.to(ref.backend, ref.dtype)
+        self.global_pool.train(self.training)
+        self.fc.train(self.training)
+
+    # ------------------------------------------------------------------ forward passes
+    def _check_input(self, x: Tensor) -> None:
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(f"{type(self).__name__} expects input of shape (N, "
                              f"{self.config.in_channels}, H, W), got {x.shape}")
+
+    def _stem_split(self) -> int:
+        """How many stem layers come before its pooling (the first feature tap)."""
+        return 3 if self.config.stem_type == "deep" else 1
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Stem and the four stages: ``(N, num_features, H/32, W/32)``."""
+        self._check_input(x)
         x = self.stem(x)
         x = self.layer1(x)
         x = self.layer2(x)
         x = self.layer3(x)
         return self.layer4(x)
 
-    def forward_head(self, x: Tensor) -> Tensor:
-        """Global average pool, dropout and the classifier."""
-        return self.fc(self.dropout(flatten(self.avgpool(x), 1)))
+    def forward_head(self, x: Tensor, pre_logits: bool = False) -> Tensor:
+        """Global pooling, dropout, then the classifier (skipped with ``pre_logits``)."""
+        x = self.dropout(self.global_pool(x))
+        return x if pre_logits else self.fc(x)
 
     def forward(self, x: Tensor) -> Tensor:
         """Class logits ``(N, num_classes)`` for images ``(N, in_channels, H, W)``."""
         return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(self, x: Tensor, indices: OutIndices | None = None,
+                              norm: bool = False, stop_early: bool = False,
+                              output_fmt: str = "NCHW", intermediates_only: bool = False
+                              ) -> list[Tensor] | tuple[Tensor, list[Tensor]]:
+        """The feature maps at ``indices`` of :attr:`feature_info` (None: all five; an int n:
+        the last n), in network order; with the final features unless ``intermediates_only``.
+
+        ``stop_early`` skips the stages after the last requested tap; ``norm`` is accepted
+        for timm's signature (a ResNet has no final norm); ``output_fmt`` must be ``"NCHW"``.
+        """
+        if output_fmt != "NCHW":
+            raise ValueError(f"output_fmt={output_fmt!r} is not supported; {type(self).__name__}"
+                             " returns 'NCHW' feature maps")
+        take, max_index = feature_take_indices(len(self.feature_info), indices)
+        self._check_input(x)
+        out: list[Tensor] = []
+        split = self._stem_split()
+        stem = list(self.stem)
+        for layer in stem[:split]:
+            x = layer(x)
+        if 0 in take:
+            out.append(x)
+        for layer in stem[split:]:
+            x = layer(x)
+        stages = [self.layer1, self.layer2, self.layer3, self.layer4]
+        if stop_early:
+            stages = stages[:max_index]
+        for i, stage in enumerate(stages, start=1):
+            x = stage(x)
+            if i in take:
+                out.append(x)
+        return out if intermediates_only else (x, out)
+
+    def prune_intermediate_layers(self, indices: OutIndices = 1, prune_norm: bool = False,
+                                  prune_head: bool = True) -> list[int]:
+        """Drop the stages after the last tap in ``indices`` (and the head); return the taps.
+
+        As timm: pruned stages become empty ``Sequential``s, the stem's pooling goes when only
+        tap 0 is kept, and ``num_features`` becomes the last kept tap's channels.
+        """
+        take, max_index = feature_take_indices(len(self.feature_info), indices)
+        for i in range(max_index + 1, 5):
+            setattr(self, f"layer{i}", Sequential())
+        if max_index == 0:
+            split = self._stem_split()
+            for i in range(split, len(self.stem)):
+                self.stem[i] = Identity()
+        prune_end = max_index < 4
+        if prune_end:
+            self.num_features = self.feature_info[max_index]["num_chs"]
+        if prune_head or prune_end:
+            self.reset_classifier(0, "")
+        return take
 
 
 __all__ = ["RESNET_BLOCKS", "AvgDownPool", "BaseResNetConfig", "BasicBlock", "Bottleneck",

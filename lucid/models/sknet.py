@@ -80,27 +80,52 @@ class SKNetConfig(BaseResNetConfig):
         ks = check_int_tuple("kernel_sizes", self.kernel_sizes, min_length=2)
         if any(k % 2 == 0 for k in ks):
             raise ValueError(f"kernel_sizes must all be odd (3, 5, 7, ...), got {list(ks)}")
+        if self.dilated_kernels and min(ks) < 3:
+            raise ValueError(
+                f"kernel_sizes={list(ks)}: with dilated_kernels=True a size k is a 3x3 conv "
+                f"with dilation (k-1)/2, so each size must be >= 3 (1 would mean dilation 0); "
+                f"use dilated_kernels=False for a 1x1 branch"
+            )
         object.__setattr__(self, "kernel_sizes", ks)
         check_float("attn_ratio", self.attn_ratio, 0.0, 1.0, low_open=True)
         check_int("attn_divisor", self.attn_divisor)
         if self.attn_min is not None:
             check_int("attn_min", self.attn_min)
+        attn_channels = (self.block_args or {}).get("attn_channels")
+        if attn_channels is not None:
+            check_int("block_args['attn_channels']", attn_channels)
         if self.split_input:
             self._check_split()
 
-    def _check_split(self) -> None:
-        """With split_input, each SK unit's input channels must divide among the branches."""
-        m = len(self.kernel_sizes)
+    def sk_widths(self) -> list[tuple[int, int]]:
+        """(input, output) channels of every Selective Kernel unit, stage by stage."""
         if self.block == "basic":
-            inputs = [self.stem_channels, *self.channels[:-1], *self.channels]
-        else:
-            inputs = [c * self.base_width // 64 * self.cardinality for c in self.channels]
-        bad = sorted({c for c in inputs if c % m})
+            ins = [self.stem_channels, *self.channels[:-1]]
+            return [(c_in, c) for c_in, c in zip(ins, self.channels)] + \
+                [(c, c) for c in self.channels]
+        widths = [c * self.base_width // 64 * self.cardinality for c in self.channels]
+        return [(w, w) for w in widths]
+
+    def _check_split(self) -> None:
+        """With split_input, each SK unit's input must divide among the branches, and each
+        branch's share among the groups (``cardinality``) of its convolution."""
+        m = len(self.kernel_sizes)
+        widths = self.sk_widths()
+        bad = sorted({c_in for c_in, _ in widths if c_in % m})
         if bad:
             raise ValueError(
                 f"split_input=True splits each Selective Kernel input among "
                 f"len(kernel_sizes)={m} branches, but these input widths are not divisible: "
                 f"{bad}; change channels/stem_width or set split_input=False"
+            )
+        groups = self.cardinality
+        bad = sorted({c_in // m for c_in, c_out in widths if (c_in // m) % min(groups, c_out)})
+        if bad:
+            raise ValueError(
+                f"split_input=True gives each of the {m} branches of a Selective Kernel unit "
+                f"{bad} input channels, which cardinality={groups} groups cannot divide; "
+                f"choose a cardinality dividing {bad}, other channels/base_width, or "
+                f"split_input=False"
             )
 
     def sk_kwargs(self) -> dict[str, Any]:

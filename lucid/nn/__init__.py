@@ -20,6 +20,7 @@ from .activation import (
 )
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvBNReLU2d, ConvTranspose2d
+from .drop_path import DropPath
 from .embedding import Embedding
 from .hooks import (
     register_module_forward_hook,
@@ -58,3 +59,4 @@ __all__ += ["AdaptiveMaxPool2d", "Conv1d", "ConvTranspose2d", "Dropout2d", "ELU"
             "GELU", "GroupNorm", "Hardsigmoid", "Hardswish", "InstanceNorm2d", "LayerNorm",
             "LeakyReLU", "Mish", "PReLU", "ParameterDict", "ParameterList", "SELU", "SiLU",
             "Softplus", "Unflatten", "Upsample"]
+__all__ += ["DropPath"]
