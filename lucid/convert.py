@@ -61,7 +61,7 @@ def to_source_state_dict(model: Any) -> dict[str, np.ndarray]:
         if src_key is None:
             raise ConversionError(f"lucid tensor {key!r} has no rule in the {keymap.naming} "
                                   "mapping table")
-        out[src_key] = np.asarray(value.numpy())
+        out[src_key] = np.asarray(value.detach().numpy())
     return out
 
 

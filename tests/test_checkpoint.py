@@ -35,17 +35,19 @@ def test_round_trip_restores_every_tensor_and_metadata(tmp_path, model, suffix):
     want, got = model.state_dict(), fresh.state_dict()
     assert want.keys() == got.keys()
     for key in want:
-        np.testing.assert_array_equal(want[key].numpy(), got[key].numpy(), err_msg=key)
+        np.testing.assert_array_equal(want[key].detach().numpy(), got[key].detach().numpy(),
+                                      err_msg=key)
     x = lucid.randn(2, 1, 16, 16)
     model.eval()
     fresh.eval()
-    np.testing.assert_allclose(model(x).numpy(), fresh(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(model(x).detach().numpy(), fresh(x).detach().numpy(), rtol=1e-6)
 
 
 def test_models_get_loads_lucid_weights(tmp_path, model):
     path = checkpoint.save(model, tmp_path / "w.npz")
     loaded = models.get("sk_resnet_mini", num_classes=5, in_channels=1, weights=path)
-    np.testing.assert_array_equal(loaded.fc.weight.numpy(), model.fc.weight.numpy())
+    np.testing.assert_array_equal(loaded.fc.weight.detach().numpy(),
+                                  model.fc.weight.detach().numpy())
 
 
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, model, monkeypatch):
@@ -64,7 +66,7 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, model, monkeypat
 
 
 def test_missing_unexpected_and_misshaped_entries_are_named(tmp_path, model):
-    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     missing = dict(state)
     del missing["fc.bias"]
     path = checkpoint.save(missing, tmp_path / "missing.npz")

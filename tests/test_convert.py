@@ -306,7 +306,7 @@ def test_wrappers_and_prefixes_are_unwrapped(sk18_source):
 
 def test_lucid_named_state_dict_passes_through():
     model = small_sknet()
-    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     out = convert_state_dict(state, model)
     for key, value in state.items():
         np.testing.assert_array_equal(out[key], value)
@@ -329,7 +329,7 @@ def assert_loaded(model, timm_arrays):
     keymap = key_map_for(model)
     state = model.state_dict()
     for key, value in timm_arrays.items():
-        np.testing.assert_array_equal(state[keymap.to_lucid(key)].numpy(), value)
+        np.testing.assert_array_equal(state[keymap.to_lucid(key)].detach().numpy(), value)
 
 
 def test_safetensors_and_npz_sources_load_without_torch(tmp_path):
@@ -366,7 +366,8 @@ def test_file_kind_is_recognised_by_content_not_extension(tmp_path):
     report = load_weights(fresh, lucid_ckpt, model_name="sk_resnet_mini")
     assert report.source_format == "lucid checkpoint" and report.naming == "lucid"
     for key, value in trained.state_dict().items():
-        np.testing.assert_array_equal(fresh.state_dict()[key].numpy(), value.numpy())
+        np.testing.assert_array_equal(fresh.state_dict()[key].detach().numpy(),
+                                      value.detach().numpy())
 
 
 def test_lucid_checkpoint_of_another_model_is_refused(tmp_path):

@@ -6,8 +6,13 @@ goes in or comes out only through ``state_dict()`` / ``load_state_dict()``, so t
 autograd, ``nn`` and model code never touch a file or NumPy by name.
 
 * :mod:`lucid.io.checkpoint` — lucid checkpoints (``.npz`` or ``.safetensors``):
-  written **atomically** (temporary file, fsync, rename) and **never unpickled** when read;
-  every entry is validated.
+  written **atomically** (:mod:`lucid.io.atomic`: temporary file, fsync, rename; leftovers of
+  killed saves cleaned up) and **never unpickled** when read; safetensors checkpoints carry a
+  SHA-256 checksum that loading verifies.
+* :mod:`lucid.io.npz_file`, :mod:`lucid.io.safetensors_file` — the readers: every header is
+  checked, and the sizes it claims are checked against the file and
+  ``LUCID_MAX_CHECKPOINT_BYTES`` (:mod:`lucid.io.limits`) before anything is allocated. Every
+  damaged or hostile file is a :class:`CheckpointError` (:mod:`lucid.io.errors`).
 * :mod:`lucid.io.weights` — weights files of any supported kind (safetensors, ``.npz``,
   ``torch.save`` through PyTorch's restricted ``weights_only`` loader only), recognised by
   content, and :func:`load_weights` to load one into a model.

@@ -1,18 +1,21 @@
-"""lucid checkpoints: ``.npz`` (loaded with ``allow_pickle=False``) or ``.safetensors``.
+"""lucid checkpoints: ``.npz`` or ``.safetensors``, written atomically, read as hostile files.
 
 A checkpoint is a flat mapping of name -> NumPy array plus JSON metadata whose ``format``
-is ``"lucid"``. Files are written atomically (a temporary file in the same folder, fsynced,
-then renamed over the target), so an interrupted save never leaves a truncated checkpoint
-behind. Loading never unpickles anything and validates every entry.
+is ``"lucid"``. Files are written atomically (:mod:`lucid.io.atomic`: a recognisable
+temporary file beside the target, fsynced, renamed over it; leftovers of killed saves are
+removed by the next save). ``.safetensors`` files carry a SHA-256 checksum that loading
+verifies (:mod:`lucid.io.safetensors_file`); ``.npz`` members carry zip's CRC-32.
+
+Loading never unpickles anything and trusts nothing: sizes claimed by headers are checked
+against the file and against ``LUCID_MAX_CHECKPOINT_BYTES`` (:mod:`lucid.io.limits`) before
+anything is allocated, and every way a file can be damaged is a :class:`CheckpointError`
+naming the file (and the entry).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,15 +23,15 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from . import npz_file, safetensors_file
+from .atomic import atomic_write
+from .errors import CheckpointError
+from .limits import ByteBudget
 
 FORMAT_NAME = "lucid"
 FORMAT_VERSION = 1
 _META_KEY = "__lucid_metadata__"
 _ALLOWED_KINDS = "fiub"  # float, signed int, unsigned int, bool
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, corrupt, unsafe or incompatible."""
 
 
 def _to_host(value: Any, key: str) -> np.ndarray:
@@ -53,8 +56,8 @@ def _state_of(obj: Any) -> Mapping[str, Any]:
 def save(obj: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None) -> Path:
     """Write a module's ``state_dict()`` (or a mapping of arrays) to ``path`` atomically.
 
-    The format follows the extension: ``.safetensors`` (needs the ``safetensors`` package)
-    or anything else as ``.npz``. ``metadata`` must be JSON-serialisable.
+    The format follows the extension: ``.safetensors`` (with a SHA-256 checksum) or anything
+    else as an uncompressed ``.npz``. ``metadata`` must be JSON-serialisable.
     """
     path = Path(path)
     arrays = {}
@@ -67,24 +70,12 @@ def save(obj: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any] | N
         meta_text = json.dumps(meta)
     except TypeError as exc:
         raise TypeError(f"checkpoint metadata must be JSON-serialisable: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if path.suffix == ".safetensors":
-                from safetensors.numpy import save as st_save
-
-                f.write(st_save(arrays, metadata={"lucid": meta_text}))
-            else:
-                arrays[_META_KEY] = np.frombuffer(meta_text.encode("utf-8"), dtype=np.uint8)
-                np.savez(f, **arrays)  # type: ignore[arg-type]
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        if path.suffix == ".safetensors":
+            safetensors_file.write(f, arrays, {"lucid": meta_text})
+        else:
+            arrays[_META_KEY] = np.frombuffer(meta_text.encode("utf-8"), dtype=np.uint8)
+            np.savez(f, **arrays)  # type: ignore[arg-type]
     return path
 
 
@@ -98,68 +89,52 @@ def is_safetensors(path: str | os.PathLike[str]) -> bool:
     return 0 < n < 100_000_000 and head[8:9] == b"{"
 
 
-def load(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a checkpoint; return ``(arrays, metadata)``. Never unpickles; validates entries."""
+def _metadata(path: Path, text: str) -> dict[str, Any]:
+    """lucid's JSON metadata block, which must be a JSON object."""
+    try:
+        meta = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{str(path)!r}: corrupt lucid metadata block: "
+                              f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{str(path)!r}: corrupt lucid metadata block: a JSON "
+                              f"{type(meta).__name__}, not an object")
+    return meta
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = None
+         ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a checkpoint; return ``(arrays, metadata)``. Never unpickles; validates entries.
+
+    ``max_bytes`` caps what the file may make lucid allocate (default:
+    ``LUCID_MAX_CHECKPOINT_BYTES``, 8 GiB). Any damaged, hostile or oversized file raises
+    :class:`CheckpointError`.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {str(path)!r} does not exist or is not a file")
+    budget = ByteBudget(path, max_bytes)
     if is_safetensors(path):
-        return _load_safetensors(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {}
-            for key in npz.files:
-                arr = npz[key]
-                if not isinstance(arr, np.ndarray):  # a zip member that is not an .npy array
-                    raise CheckpointError(f"{path}: entry {key!r} is not a NumPy array; this "
-                                          "zip archive is not a lucid .npz checkpoint")
-                if key != _META_KEY and arr.dtype.kind not in _ALLOWED_KINDS:
-                    raise CheckpointError(f"{path}: entry {key!r} has unsupported dtype "
-                                          f"{arr.dtype}")
-                arrays[key] = arr
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-        raise CheckpointError(
-            f"{str(path)!r} is not a readable lucid checkpoint (expected an .npz archive of "
-            f"numeric arrays or a safetensors file): {type(exc).__name__}: {exc}"
-        ) from exc
-    if not isinstance(arrays, dict):
-        raise CheckpointError(f"{str(path)!r} holds a single array, not a checkpoint archive")
-    meta: dict[str, Any] = {}
+        arrays, raw_meta = safetensors_file.read(path, budget)
+        if "lucid" in raw_meta:
+            return arrays, _metadata(path, raw_meta["lucid"])
+        return arrays, dict(raw_meta)
+    with open(path, "rb") as f:
+        if f.read(6) == npz_file.NPY_MAGIC:
+            raise CheckpointError(f"{str(path)!r} holds a single array, not a checkpoint "
+                                  "archive")
+    arrays = npz_file.read_npz(path, budget)
     raw = arrays.pop(_META_KEY, None)
-    if raw is not None:
-        try:
-            meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path}: corrupt metadata block: {exc}") from exc
-    return arrays, meta
-
-
-def _load_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    if raw is None:
+        return arrays, {}
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise CheckpointError(f"{str(path)!r}: corrupt lucid metadata block: expected bytes "
+                              f"(uint8), got {raw.dtype} of shape {raw.shape}")
     try:
-        from safetensors import safe_open
-    except ImportError as exc:
-        raise CheckpointError(f"{path} is a safetensors file; install the 'safetensors' package "
-                              "to read it (pip install safetensors)") from exc
-    try:
-        arrays = {}
-        with safe_open(str(path), framework="numpy") as f:
-            raw_meta = f.metadata() or {}
-            for key in f.keys():
-                arrays[key] = f.get_tensor(key)
-    except Exception as exc:
-        raise CheckpointError(f"{str(path)!r} is not a valid safetensors file: "
-                              f"{type(exc).__name__}: {exc}") from exc
-    meta: dict[str, Any] = {}
-    if "lucid" in raw_meta:
-        try:
-            meta = json.loads(raw_meta["lucid"])
-        except ValueError as exc:
-            raise CheckpointError(f"{path}: corrupt lucid metadata: {exc}") from exc
-    else:
-        meta = dict(raw_meta)
-    return arrays, meta
+        text = raw.tobytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(f"{str(path)!r}: corrupt lucid metadata block: {exc}") from None
+    return arrays, _metadata(path, text)
 
 
 def load_into(module: Any, path: str | os.PathLike[str], strict: bool = True) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 Sources
 -------
-* **safetensors** (read with ``safetensors`` in NumPy mode) and **``.npz``** (read with
-  ``allow_pickle=False``): no PyTorch needed.
+* **safetensors** and **``.npz``**: read by lucid's own checked readers
+  (:mod:`lucid.io.safetensors_file`, :mod:`lucid.io.npz_file`; no pickle, sizes checked
+  before allocating): no PyTorch needed.
 * **``.pth`` / ``.pt``** (``torch.save`` files): read with
   ``torch.load(path, map_location="cpu", weights_only=True)``, PyTorch's restricted loader
-  that refuses arbitrary objects. Without PyTorch they are refused with an install hint;
-  they are never opened with plain :mod:`pickle`.
+  that refuses arbitrary objects, after the sizes of a zip-format file's members have been
+  checked against the file and ``LUCID_MAX_CHECKPOINT_BYTES``. Without PyTorch they are
+  refused with an install hint; they are never opened with plain :mod:`pickle`.
 
 The file kind is recognised by its content (safetensors header, zip archive holding ``.npy``
 members or a ``data.pkl``, legacy pickle), not by its extension. A file whose metadata says
@@ -27,6 +29,9 @@ from typing import Any
 
 from .checkpoint import FORMAT_NAME, CheckpointError, is_safetensors
 from .checkpoint import load as load_checkpoint
+from .errors import one_line
+from .limits import ByteBudget
+from .npz_file import check_zip_members, corrupt_as_checkpoint_error, open_zip
 from .state_dict import (
     ConversionError,
     ConversionReport,
@@ -63,12 +68,8 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
     if is_safetensors(path):
         return "safetensors"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise CheckpointError(f"{str(path)!r} looks like a zip archive but is corrupt: "
-                                  f"{exc}") from exc
+        with open_zip(path) as zf, corrupt_as_checkpoint_error(path, "corrupt zip directory"):
+            names = zf.namelist()
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             return "torch"
         if all(n.endswith(".npy") for n in names):
@@ -96,12 +97,15 @@ def _torch_load(path: Path) -> Any:
             "installed: safetensors.torch.save_file(torch.load(path, weights_only=True), "
             "'weights.safetensors')"
         ) from exc
+    if zipfile.is_zipfile(path):  # members hold the tensors: check what they claim first
+        with open_zip(path) as zf, corrupt_as_checkpoint_error(path, "corrupt zip directory"):
+            check_zip_members(zf, path, ByteBudget(path))
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(
             f"PyTorch could not load {str(path)!r} in its safe weights_only mode (lucid never "
-            f"unpickles arbitrary objects): {type(exc).__name__}: {exc}"
+            f"unpickles arbitrary objects): {one_line(exc)}"
         ) from exc
 
 
