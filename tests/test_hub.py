@@ -179,6 +179,17 @@ def test_a_pinned_revision_is_read_from_its_snapshot(cache: Path) -> None:
     np.testing.assert_array_equal(state(model)["fc.bias"], timm_state(seed=1)["fc.bias"])
 
 
+def test_models_get_pretrained_loads_through_the_hub(published: Path) -> None:
+    model = models.get("sk_resnet_18", pretrained=True)
+    for timm_key, lucid_key in PAIRS.items():
+        np.testing.assert_array_equal(state(model)[lucid_key], timm_state()[timm_key])
+    tuned = models.get("sk_resnet_18", pretrained=True, num_classes=10, in_chans=1)
+    assert tuned.state_dict()["fc.weight"].shape == (10, 512)
+    np.testing.assert_allclose(state(tuned)["stem.0.conv.weight"],
+                               timm_state()["conv1.weight"].sum(axis=1, keepdims=True),
+                               rtol=1e-6, atol=1e-7)
+
+
 # --------------------------------------------------------------------- fine-tuning shapes
 def test_other_num_classes_keep_their_fresh_classifier(published: Path) -> None:
     model = sk18(num_classes=10)
@@ -199,6 +210,14 @@ def test_a_headless_model_loads_everything_but_the_classifier(published: Path) -
     assert "fc.weight" not in model.state_dict()
     np.testing.assert_array_equal(state(model)["layer4.1.conv2.conv.weight"],
                                   timm_state()["layer4.1.conv2.conv.weight"])
+
+
+def test_a_wider_head_for_other_classes_does_not_matter(published: Path) -> None:
+    model = sk18(num_classes=10, global_pool="catavgmax")  # fc reads 2 x 512 features
+    hub.load_pretrained(model)
+    assert model.state_dict()["fc.weight"].shape == (10, 1024)
+    np.testing.assert_array_equal(state(model)["layer4.1.conv2.bn.bias"],
+                                  timm_state()["layer4.1.conv2.bn.bias"])
 
 
 def test_one_input_channel_sums_the_pretrained_first_conv(published: Path) -> None:

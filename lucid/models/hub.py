@@ -31,15 +31,6 @@ logger = logging.getLogger(__name__)
 WEIGHTS_FILENAME = "model.safetensors"
 #: How the extra is installed, for error messages.
 INSTALL_HINT = 'pip install "lucid[hub]" safetensors'
-#: Published weights of lucid's presets, used only to name them in errors when the registry
-#: cannot list the presets with weights itself (``list_models(pretrained=True)``).
-KNOWN_HUB_IDS = {
-    "sk_resnet_18": "timm/skresnet18.ra_in1k",
-    "sk_resnet_34": "timm/skresnet34.ra_in1k",
-    "sk_resnext_50_32x4d": "timm/skresnext50_32x4d.ra_in1k",
-}
-
-
 class NoPretrainedWeightsError(RuntimeError):
     """The model has no published pretrained weights (no ``hf_hub_id`` in its config)."""
 
@@ -100,10 +91,8 @@ def _model_label(model: Any, cfg: Mapping[str, Any]) -> str:
 
 def presets_with_weights() -> list[str]:
     """The presets that have published weights (read from their cfgs; no model is built)."""
-    try:
-        from .pretrained import PRETRAINED_CFGS, has_weights
-    except ImportError:  # a lucid without per-preset cfgs: the weights this module knows
-        return sorted(KNOWN_HUB_IDS)
+    from .pretrained import PRETRAINED_CFGS, has_weights
+
     return sorted(name for name, cfgs in PRETRAINED_CFGS.items()
                   if any(has_weights(cfg) for cfg in cfgs.values()))
 
@@ -203,11 +192,14 @@ class _AsPublished:
         if self.replaces_classifier and isinstance(self.pretrained_classes, int) \
                 and self.pretrained_classes > 0:
             dtype = next(iter(self.specs.values())).dtype
+            # the published head reads the average-pooled features, whatever head the model
+            # has now (another pooling may widen it): num_features, as timm names it
             features = getattr(model, "num_features", None)
             for key in self.classifier:
                 spec = self.specs.get(key)
                 if key.endswith(".weight"):
-                    width = spec.shape[1] if spec is not None else features
+                    width = features if isinstance(features, int) else \
+                        (spec.shape[1] if spec is not None else None)
                     if not isinstance(width, int):
                         raise RuntimeError(f"{type(model).__name__} has no classifier and no "
                                            "num_features: cannot check the published one")
@@ -295,8 +287,8 @@ def _read_source(path: Path, repo: str) -> Any:
         raise CheckpointError(
             f"the pretrained weights of {repo!r} in the Hugging Face cache are damaged "
             f"({where}): {exc}. Download them again with "
-            "lucid.models.hub.load_pretrained(model, force_download=True) (or `lucid predict "
-            "... --force-download`), or delete that file") from exc
+            "lucid.models.hub.load_pretrained(model, force_download=True), or delete that "
+            "file") from exc
 
 
 def _convert(arrays: Mapping[str, Any], published: _AsPublished, label: str, naming: str | None,
@@ -429,6 +421,6 @@ def download_pretrained(model: Any, *, force_download: bool = False) -> Path:
     return _converted_weights(model, force_download=force_download)[2]
 
 
-__all__ = ["INSTALL_HINT", "KNOWN_HUB_IDS", "WEIGHTS_FILENAME", "NoPretrainedWeightsError",
+__all__ = ["INSTALL_HINT", "WEIGHTS_FILENAME", "NoPretrainedWeightsError",
            "adapt_input_conv", "download_pretrained", "get_dir", "load_pretrained",
            "presets_with_weights"]
