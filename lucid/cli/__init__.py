@@ -12,10 +12,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import backends, convert, info, models, summary, train
+from . import backends, convert, info, models, predict, summary, train
 
 #: The command modules, in the order ``lucid --help`` lists them.
-COMMANDS = (train, models, summary, info, backends, convert)
+COMMANDS = (train, models, summary, info, backends, convert, predict)
 
 
 def _version() -> str:
