@@ -1,4 +1,4 @@
-"""Host-side image preprocessing on NumPy arrays (resize, crop, normalise) and ImageNet labels.
+"""lucid's original array preprocessing (resize, crop, normalise, the ImageNet pipeline) and labels.
 
 Arrays are channel-first ``(..., C, H, W)`` (or ``(..., H, W)``) except where a function
 says it takes an image as Pillow and imageio return it: ``(H, W, C)`` or ``(H, W)``.
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .._creation import tensor
-from .._tensor import Tensor
-from ..autograd import no_grad
+from ..._creation import tensor
+from ..._tensor import Tensor
+from ...autograd import no_grad
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
