@@ -8,11 +8,12 @@ every ``end - begin`` equals the shape's size, and the offsets tile the data sec
 (no overlap, no gap, nothing out of range); the sizes are claimed from a
 :class:`~lucid.io.limits.ByteBudget`.
 
-Files lucid writes carry a checksum in the metadata, :data:`CHECKSUM_KEY`: the SHA-256 of the
-tensor index (names, dtypes, shapes, offsets and the other metadata, as canonical JSON) followed
-by the data section. It is computed while the data is written (the header reserves its place),
-and a reader verifies it when present, so a flipped bit anywhere but in the header's padding is
-a "checksum mismatch". Files without it (written by other tools) load unverified.
+Files lucid writes carry a checksum in the metadata, :data:`CHECKSUM_KEY`, beside
+:data:`ALGORITHM_KEY` (so damage to either key name is noticed: the other one is left): the
+SHA-256 of the tensor index (names, dtypes, shapes, offsets and the other metadata, as
+canonical JSON) followed by the data section. It is computed while the data is written (the
+header reserves its place) and verified on reading, so damage to any byte is a "checksum
+mismatch" or another CheckpointError. Files without it (other tools') load unverified.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from .limits import ByteBudget
 
 #: The metadata entry holding lucid's SHA-256 (64 lowercase hex digits).
 CHECKSUM_KEY = "lucid.sha256"
+#: The metadata entry naming the algorithm. Written beside the checksum so that damage to
+#: either key name is noticed: the other one is still there, and says a checksum was written.
+ALGORITHM_KEY = "lucid.checksum"
+_ALGORITHM = "sha256"
 #: safetensors' own limit on the JSON header.
 MAX_HEADER_BYTES = 100_000_000
 #: safetensors dtype -> NumPy dtype (always little-endian). BF16 is widened to float32.
@@ -63,9 +68,11 @@ def write(f: IO[bytes], arrays: Mapping[str, np.ndarray], metadata: Mapping[str,
     aligned to its item size.
     """
     for key, value in metadata.items():
-        if not isinstance(key, str) or not isinstance(value, str) or key == CHECKSUM_KEY:
+        if (not isinstance(key, str) or not isinstance(value, str)
+                or key in (CHECKSUM_KEY, ALGORITHM_KEY)):
             raise TypeError(f"safetensors metadata must map str to str (and not use "
-                            f"{CHECKSUM_KEY!r}); got {key!r}: {type(value).__name__}")
+                            f"{CHECKSUM_KEY!r} or {ALGORITHM_KEY!r}); got {key!r}: "
+                            f"{type(value).__name__}")
     order = sorted(arrays, key=lambda k: (-arrays[k].dtype.itemsize, k))
     tensors: dict[str, tuple[str, list[int], list[int]]] = {}
     begin = 0
@@ -78,7 +85,7 @@ def write(f: IO[bytes], arrays: Mapping[str, np.ndarray], metadata: Mapping[str,
                                   "cannot store")
         tensors[key] = (name, list(arr.shape), [begin, begin + arr.nbytes])
         begin += arr.nbytes
-    meta = {**metadata, CHECKSUM_KEY: _PLACEHOLDER}
+    meta = {**metadata, ALGORITHM_KEY: _ALGORITHM, CHECKSUM_KEY: _PLACEHOLDER}
     header: dict[str, Any] = {"__metadata__": meta}
     header.update({k: {"dtype": tensors[k][0], "shape": tensors[k][1],
                        "data_offsets": tensors[k][2]} for k in arrays})  # the caller's order
@@ -87,7 +94,7 @@ def write(f: IO[bytes], arrays: Mapping[str, np.ndarray], metadata: Mapping[str,
     start = f.tell()
     f.write(len(text).to_bytes(8, "little"))
     f.write(text)
-    digest = hashlib.sha256(_canonical_index(tensors, metadata))
+    digest = hashlib.sha256(_canonical_index(tensors, meta))
     for key in order:
         arr = np.ascontiguousarray(arrays[key], dtype=np.dtype(DTYPES[tensors[key][0]]))
         data = arr.reshape(-1).view(np.uint8).data
@@ -191,6 +198,19 @@ def _to_array(buf: bytearray, dtype: str, shape: list[int]) -> np.ndarray:
     return arr.reshape(shape)
 
 
+def _expected_checksum(path: Path, metadata: Mapping[str, str]) -> str | None:
+    """The SHA-256 that lucid wrote, None for files of other tools; damaged entries raise."""
+    expected, algorithm = metadata.get(CHECKSUM_KEY), metadata.get(ALGORITHM_KEY)
+    if expected is None and algorithm is None:
+        return None
+    if algorithm != _ALGORITHM or expected is None or not _HEX.fullmatch(expected):
+        raise CheckpointError(
+            f"{str(path)!r}: corrupt checksum entries: {ALGORITHM_KEY!r} is "
+            f"{str(algorithm)[:20]!r} (expected {_ALGORITHM!r}) and {CHECKSUM_KEY!r} is "
+            f"{str(expected)[:80]!r} (expected 64 hex digits); the file is damaged")
+    return expected
+
+
 def read(path: Path, budget: ByteBudget) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The arrays and metadata of the safetensors file at ``path`` (checksum verified if any)."""
     file_size = path.stat().st_size
@@ -200,10 +220,7 @@ def read(path: Path, budget: ByteBudget) -> tuple[dict[str, np.ndarray], dict[st
             itemsize = 4 if dtype == "BF16" else np.dtype(DTYPES[dtype]).itemsize
             budget.claim(key, math.prod(shape) * itemsize, f" (shape {tuple(shape)}, {dtype})")
         order = _check_layout(path, tensors, file_size - start)
-        expected = metadata.get(CHECKSUM_KEY)
-        if expected is not None and not _HEX.fullmatch(expected):
-            raise CheckpointError(f"{str(path)!r}: corrupt checksum entry {CHECKSUM_KEY!r}: "
-                                  f"{expected[:80]!r}")
+        expected = _expected_checksum(path, metadata)
         digest = hashlib.sha256(_canonical_index(tensors, metadata)) if expected else None
         arrays: dict[str, np.ndarray] = {}
         for key in order:
@@ -224,7 +241,7 @@ def read(path: Path, budget: ByteBudget) -> tuple[dict[str, np.ndarray], dict[st
             f"{str(path)!r}: checksum mismatch: the SHA-256 that lucid wrote into the file is "
             f"{expected}, its contents now give {digest.hexdigest()}; the file is damaged")
     arrays = {key: arrays[key] for key in tensors}  # in the header's order
-    return arrays, {k: v for k, v in metadata.items() if k != CHECKSUM_KEY}
+    return arrays, {k: v for k, v in metadata.items() if k not in (CHECKSUM_KEY, ALGORITHM_KEY)}
 
 
-__all__ = ["CHECKSUM_KEY", "DTYPES", "MAX_HEADER_BYTES", "read", "write"]
+__all__ = ["ALGORITHM_KEY", "CHECKSUM_KEY", "DTYPES", "MAX_HEADER_BYTES", "read", "write"]

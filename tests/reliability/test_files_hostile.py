@@ -337,7 +337,11 @@ ST_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     "lucid metadata a list": (lambda: _st({"a": _f32(1)}, b"\0" * 4, {"lucid": "[1]"}),
                               "a JSON list, not an object"),
     "checksum not hex": (lambda: _st({"a": _f32(1)}, b"\0" * 4, {"lucid.sha256": "xyz"}),
-                         "corrupt checksum entry 'lucid.sha256'"),
+                         "corrupt checksum entries"),
+    "checksum without its algorithm": (lambda: _st({"a": _f32(1)}, b"\0" * 4, {
+        "lucid.sha256": "0" * 64}), "'lucid.checksum' is 'None'"),
+    "algorithm without its checksum": (lambda: _st({"a": _f32(1)}, b"\0" * 4, {
+        "lucid.checksum": "sha256"}), "'lucid.sha256' is 'None'"),
 }
 
 
