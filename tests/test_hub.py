@@ -273,8 +273,28 @@ def test_offline_with_an_empty_cache_names_the_repo_and_how_to_get_the_file(
         hub.load_pretrained(sk18())
     text = str(info.value)
     assert f"'{REPO}' is not in the Hugging Face cache" in text
-    assert f"huggingface-cli download {REPO} model.safetensors" in text
+    assert "offline mode is on (HF_HUB_OFFLINE=1)" in text
+    assert f"hf download {REPO} model.safetensors" in text
     assert "HF_HUB_CACHE" in text
+
+
+def test_an_unreachable_hub_with_an_empty_cache_says_so(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+    import huggingface_hub.constants as constants
+    from huggingface_hub.utils import LocalEntryNotFoundError
+
+    def unreachable(*args: Any, **kwargs: Any) -> str:
+        # what hf_hub_download raises when the Hub cannot be reached and nothing is cached
+        # (its retries take half a minute, so the call itself is replaced)
+        raise LocalEntryNotFoundError("cannot find the requested files in the local cache")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "https://hub.example")
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", unreachable)
+    with pytest.raises(FileNotFoundError, match=r"the Hub \(https://hub.example\) could not "
+                                                r"be reached.*hf download"):
+        hub.load_pretrained(sk18())
 
 
 def test_a_damaged_file_names_the_repo_the_path_and_force_download(cache: Path) -> None:

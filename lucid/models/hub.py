@@ -139,13 +139,16 @@ def _download(repo: str, revision: str | None, *, force_download: bool) -> Path:
         path = hf.hf_hub_download(repo, WEIGHTS_FILENAME, revision=revision,
                                   force_download=force_download, library_name="lucid")
     except errors.LocalEntryNotFoundError as exc:
+        from huggingface_hub import constants
+
+        why = "offline mode is on (HF_HUB_OFFLINE=1)" if constants.HF_HUB_OFFLINE else \
+            f"the Hub ({constants.ENDPOINT}) could not be reached"
         raise FileNotFoundError(
             f"{WEIGHTS_FILENAME} of {repo!r} is not in the Hugging Face cache and cannot be "
-            f"downloaded (offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', 'unset')}, "
-            "or no network). On a connected machine run `huggingface-cli download "
-            f"{repo} {WEIGHTS_FILENAME}` (or `hf download {repo} {WEIGHTS_FILENAME}`) and copy "
-            "its Hugging Face cache here, pointing HF_HUB_CACHE (or HF_HOME) at it; or set "
-            "HF_ENDPOINT to a reachable mirror"
+            f"downloaded: {why}. On a connected machine run `hf download {repo} "
+            f"{WEIGHTS_FILENAME}` (`huggingface-cli download ...` with huggingface_hub < 1.0) "
+            "and copy its Hugging Face cache here, pointing HF_HUB_CACHE (or HF_HOME) at it; "
+            "or set HF_ENDPOINT to a reachable mirror"
         ) from exc
     except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError,
             errors.EntryNotFoundError) as exc:
