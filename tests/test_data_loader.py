@@ -109,8 +109,18 @@ def test_default_collate_refuses_what_it_cannot_stack():
         default_collate([[1, 2], [3]])
     with pytest.raises(TypeError, match="found object"):
         default_collate([object(), object()])
-    with pytest.raises(TypeError, match="dtype <U1"):
+    with pytest.raises(TypeError, match="cannot make a lucid tensor of NumPy dtype <U1"):
         default_collate([np.array(["a"]), np.array(["b"])])
+    with pytest.raises(TypeError, match="NumPy dtype uint64"):
+        default_collate([np.uint64(1), np.uint64(2)])
+
+
+def test_default_collate_widens_integer_dtypes_lucid_lacks():
+    big = np.array([65535, 0], np.uint16)
+    out = default_collate([big, big])
+    assert out.dtype == lucid.int32 and out.numpy().tolist() == [[65535, 0]] * 2
+    assert default_collate([np.int8(-3), np.int8(4)]).numpy().tolist() == [-3, 4]
+    assert default_collate([np.uint32(2**32 - 1)]).dtype == lucid.int64
 
 
 def test_default_convert_converts_without_batching():

@@ -6,7 +6,8 @@ first axis (their dtype kept); NumPy scalars become 1-D tensors of their dtype; 
 **float64** tensor, exactly as ``torch.utils.data.default_collate`` does (it does not use the
 default float32 there either); strings stay lists; tuples, lists, named tuples and dicts
 are collated field by field. The batch is created on ``backend`` (default: the default
-backend).
+backend). lucid's tensors have no int8, int16, uint16 or uint32: those arrays widen
+losslessly to int32 (int64 for uint32); uint64 and other dtypes raise ``TypeError``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,28 @@ from ..ops import stack
 BackendLike = Any
 
 
+#: NumPy integer dtypes lucid lacks -> the lucid dtype that holds them exactly.
+_WIDEN = {np.dtype(np.int8): np.int32, np.dtype(np.int16): np.int32,
+          np.dtype(np.uint16): np.int32, np.dtype(np.uint32): np.int64}
+_SUPPORTED = {np.dtype(t) for t in (np.bool_, np.uint8, np.int32, np.int64, np.float16,
+                                    np.float32, np.float64)}
+
+
 def _np_collatable(arr: np.ndarray) -> bool:
-    return arr.dtype.kind in "biuf"
+    return arr.dtype in _SUPPORTED or arr.dtype in _WIDEN
+
+
+def _host(arr: np.ndarray) -> np.ndarray:
+    """``arr`` in a dtype lucid has (widened losslessly where needed)."""
+    if arr.dtype in _WIDEN:
+        return arr.astype(_WIDEN[arr.dtype])
+    return arr
+
+
+def _unsupported(dtype: Any) -> TypeError:
+    return TypeError(f"default_collate: cannot make a lucid tensor of NumPy dtype {dtype}; "
+                     "lucid has bool, uint8, int32, int64, float16, float32 and float64 "
+                     "(int8, int16, uint16 and uint32 are widened)")
 
 
 def default_collate(batch: Sequence[Any], backend: BackendLike = None) -> Any:
@@ -39,18 +60,16 @@ def default_collate(batch: Sequence[Any], backend: BackendLike = None) -> Any:
         return stack([t.detach().to(target) for t in batch])
     if isinstance(elem, np.ndarray):
         if not _np_collatable(elem):
-            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
-                            f"numbers, dicts or lists; found an array of dtype {elem.dtype}")
+            raise _unsupported(elem.dtype)
         shapes = {np.shape(b) for b in batch}
         if len(shapes) > 1:
             raise RuntimeError(f"default_collate: stack expects each array to be equal size, "
                                f"got shapes {sorted(shapes)}")
-        return from_numpy(np.stack(batch), backend)
+        return from_numpy(_host(np.stack(batch)), backend)
     if isinstance(elem, np.generic):
         if not _np_collatable(np.asarray(elem)):
-            raise TypeError(f"default_collate: cannot collate NumPy scalars of dtype "
-                            f"{elem.dtype}")
-        return from_numpy(np.asarray(batch), backend)
+            raise _unsupported(elem.dtype)
+        return from_numpy(_host(np.asarray(batch)), backend)
     if isinstance(elem, bool):
         return from_numpy(np.asarray(batch, dtype=np.bool_), backend)
     if isinstance(elem, int):
@@ -78,9 +97,9 @@ def default_convert(data: Any, backend: BackendLike = None) -> Any:
     if isinstance(data, Tensor):
         return data.to(get_backend(backend))
     if isinstance(data, np.ndarray) and _np_collatable(data):
-        return from_numpy(data, backend)
+        return from_numpy(_host(data), backend)
     if isinstance(data, np.generic) and _np_collatable(np.asarray(data)):
-        return from_numpy(np.asarray(data), backend)
+        return from_numpy(_host(np.asarray(data)), backend)
     if isinstance(data, collections.abc.Mapping):
         return {k: default_convert(v, backend) for k, v in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):
