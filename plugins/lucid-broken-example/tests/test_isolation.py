@@ -46,11 +46,14 @@ def test_good_backends_work_and_broken_ones_are_reported():
     status = available()
     assert status["numpy"].available and status["array_api"].available
     reasons = {name: status[name].reason or "" for name in
-               ("broken_import", "exits_on_import", "wrong_version", "not_a_backend")}
+               ("broken_import", "exits_on_import", "hangs_on_import", "wrong_version",
+                "not_a_backend")}
     assert not any(status[name].available for name in reasons)
     assert "RuntimeError" in reasons["broken_import"]
     assert "fails on import on purpose" in reasons["broken_import"]
     assert "SystemExit" in reasons["exits_on_import"]  # recorded; this process goes on
+    deadline = os.environ["LUCID_PLUGIN_IMPORT_TIMEOUT"]  # set by conftest.py
+    assert f"did not finish within {deadline} s" in reasons["hangs_on_import"]
     assert "API version" in reasons["wrong_version"]
     assert str(lucid.backends.API_VERSION + 1) in reasons["wrong_version"]
     assert "expected a lucid.backends.Backend" in reasons["not_a_backend"]
@@ -84,6 +87,22 @@ def test_a_plugin_calling_sys_exit_does_not_end_the_process():
     with pytest.raises(BackendUnavailableError, match="SystemExit") as info:
         get_backend("exits_on_import")
     assert isinstance(info.value.__cause__, SystemExit)
+
+
+def test_a_plugin_that_never_finishes_importing_does_not_hang_a_typo():
+    """With no import deadline at all, a mistyped name is answered from metadata at once."""
+    done = _python("import sys, lucid\n"
+                   "try:\n"
+                   "    lucid.get_backend('hangs_on_imprt')\n"
+                   "except lucid.backends.BackendNotFoundError as exc:\n"
+                   "    print(exc)\n"
+                   "print(any(m.startswith('lucid_broken_example') for m in sys.modules))\n",
+                   LUCID_PLUGIN_IMPORT_TIMEOUT="0")
+    assert done.returncode == 0, done.stderr
+    message, imported = done.stdout.strip().splitlines()
+    assert message.startswith("unknown backend 'hangs_on_imprt'")
+    assert "did you mean 'hangs_on_import'" in message
+    assert imported == "False"
 
 
 def test_model_registry_keeps_good_plugins_and_rolls_back_broken_ones():
