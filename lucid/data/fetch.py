@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..backends import DEFAULT_BACKEND
 from .collate import default_collate, default_convert
 
 
@@ -54,5 +55,5 @@ class HostCollate:
         if self.user is not None:
             return self.user(batch)
         if self.auto_collation:
-            return default_collate(batch, "numpy")
-        return default_convert(batch, "numpy")
+            return default_collate(batch, DEFAULT_BACKEND)
+        return default_convert(batch, DEFAULT_BACKEND)

@@ -1,13 +1,14 @@
 """Worker processes for ``DataLoader(num_workers > 0)``, as PyTorch runs them.
 
-Worker ``i`` of ``n`` is seeded with ``base_seed + i`` (``random``, NumPy's global generator,
-lucid's backends and :func:`lucid.data.transforms.seed`), where ``base_seed`` is drawn from
-the loader's generator each epoch; then ``worker_init_fn(i)`` runs. Batch ``k`` goes to
-worker ``k mod n`` and batches are yielded in order, so an epoch is reproducible from the
-seed. An exception in a worker reaches the caller with the worker's traceback in its
-message; a worker that dies, or a ``timeout`` that passes, raises ``RuntimeError`` instead
-of hanging; workers exit when the loop ends or the parent process goes away. Batches travel
-between processes pickled in memory (never through files).
+Worker ``i`` of ``n`` is seeded with ``base_seed + i`` (``random``, NumPy's global
+generator, lucid's host (NumPy) backend and :func:`lucid.data.transforms.seed`), where
+``base_seed`` is drawn from the loader's generator each epoch; then ``worker_init_fn(i)``
+runs. Batch ``k`` goes to worker ``k mod n`` and batches are yielded in order, so an epoch
+is reproducible from the seed. An exception in a worker reaches the caller with the
+worker's traceback in its message; a worker that dies, or a ``timeout`` that passes,
+raises ``RuntimeError`` instead of hanging; workers exit when the loop ends or the parent
+process goes away. Batches travel between processes pickled in memory (never through
+files). Workers build batches on the host backend; the loader moves them to its own.
 """
 
 from __future__ import annotations
@@ -68,12 +69,14 @@ class _Exhausted:
 
 
 def _seed_worker(seed: int) -> None:
-    from .._creation import manual_seed
+    """Seed what a worker draws from: ``random``, NumPy's global generator, the host backend
+    (not every loaded backend: a forked child must not touch a GPU) and the transforms."""
+    from ..backends import DEFAULT_BACKEND, get_backend
     from .transforms import rng
 
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    manual_seed(seed)
+    get_backend(DEFAULT_BACKEND).seed(seed % 2**63)
     rng.seed(seed)
 
 

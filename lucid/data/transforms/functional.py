@@ -16,6 +16,7 @@ import numpy as np
 
 from ..._creation import from_numpy
 from ..._tensor import Tensor
+from ...backends import DEFAULT_BACKEND
 from . import resample as _resample
 from .color import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from .image import get_dimensions, is_pil, pil_image_module, to_hwc
@@ -242,7 +243,7 @@ def to_tensor(pic: Any) -> Tensor:
     chw = np.ascontiguousarray(arr.transpose(2, 0, 1))
     if chw.dtype == np.uint8:
         chw = chw.astype(np.float32) / np.float32(255)
-    return from_numpy(chw, "numpy")
+    return from_numpy(chw, DEFAULT_BACKEND)
 
 
 def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float],
