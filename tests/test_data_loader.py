@@ -341,3 +341,12 @@ def test_tensor_dataset_through_the_loader():
     (xb, yb), _ = list(loader)
     np.testing.assert_array_equal(xb.numpy(), x[:2])
     assert yb.numpy().tolist() == [0, 1]
+
+
+def test_spawned_workers_match_the_main_process():
+    """With the 'spawn' start method the dataset travels pickled; the epoch is the same."""
+    ds = Indexed(7)
+    main = labels(DataLoader(ds, batch_size=2, shuffle=True, seed=5))
+    spawned = labels(DataLoader(ds, batch_size=2, shuffle=True, seed=5, num_workers=1,
+                                multiprocessing_context="spawn"))
+    assert spawned == main
