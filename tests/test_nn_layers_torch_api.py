@@ -119,7 +119,7 @@ def test_modules_have_pytorch_defaults() -> None:
      r"padding \(2, 2\) must be at most half the kernel size \(2, 2\)"),
     (lambda: F.max_pool2d(lucid.zeros(1, 1, 5, 5), 3, padding=2), ValueError,
      r"padding \(2, 2\) must be at most half"),
-    (lambda: nn.AdaptiveMaxPool2d((0, 2)), ValueError, "output_size"),
+    (lambda: nn.AdaptiveMaxPool2d((-1, 2)), ValueError, "output_size"),
     (lambda: nn.Unflatten(1, (2, 2))(lucid.zeros(2, 5)), ValueError, "axis 1 of size 5"),
     (lambda: F.prelu(lucid.zeros(2, 3), lucid.zeros(4)), ValueError, "weight has 4 entries"),
     (lambda: F.gelu(lucid.zeros(2), approximate="fast"), ValueError, "approximate.*'fast'"),

@@ -7,11 +7,10 @@ from typing import Any
 
 from .. import _creation
 from .._tensor import Tensor
-from ..backends.geometry import same_padding
+from ..backends.geometry import int_pair, int_tuple, same_padding
 from . import functional as F
 from . import init
 from .activation import ReLU
-from .functional._args import pair
 from .linear import Identity
 from .module import Module, Parameter
 from .normalization import BatchNorm2d
@@ -20,16 +19,18 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _positive_int(value: Any, name: str, owner: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    """A channel count or ``groups``: an int (TypeError otherwise) that is positive."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} "
+                        f"{value!r}")
+    if value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value}")
     return value
 
 
 def _positive_pair(value: Any, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
-    values = pair(value, name)
-    if any(v < minimum for v in values):
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
-    return values
+    """``value`` as a checked ``(h, w)`` pair (the one check lives in the geometry module)."""
+    return int_pair(value, name, owner, minimum=minimum, length_error=TypeError)
 
 
 class Conv2d(Module):
@@ -184,9 +185,11 @@ class Conv1d(Module):
             raise ValueError(f"Conv1d: padding_mode must be one of {PADDING_MODES}, got "
                              f"{padding_mode!r}")
         self.padding_mode = padding_mode
-        self.kernel_size = (_positive_int(_one(kernel_size, "kernel_size"), "kernel_size", name),)
-        self.stride = (_positive_int(_one(stride, "stride"), "stride", name),)
-        self.dilation = (_positive_int(_one(dilation, "dilation"), "dilation", name),)
+        self.kernel_size = int_tuple(kernel_size, "kernel_size", name, 1, minimum=1,
+                                     length_error=TypeError)
+        self.stride = int_tuple(stride, "stride", name, 1, minimum=1, length_error=TypeError)
+        self.dilation = int_tuple(dilation, "dilation", name, 1, minimum=1,
+                                  length_error=TypeError)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Conv1d: padding must be an int, 'same' or 'valid', got "
@@ -195,10 +198,8 @@ class Conv1d(Module):
                 raise ValueError(f"Conv1d: padding='same' needs stride 1, got stride={stride!r}")
             self.padding: Any = padding
         else:
-            p = _one(padding, "padding")
-            if p < 0:
-                raise ValueError(f"Conv1d: padding must be >= 0, got {padding!r}")
-            self.padding = (p,)
+            self.padding = int_tuple(padding, "padding", name, 1, minimum=0,
+                                     length_error=TypeError)
         self.weight = Parameter(_creation.zeros(out_channels, in_channels // groups,
                                                 self.kernel_size[0]))
         if bias:
@@ -239,14 +240,6 @@ class Conv1d(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode!r}"
         return s
-
-
-def _one(value: Any, name: str) -> int:
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int or a 1-tuple of ints, got {value!r}")
-    return value
 
 
 class ConvTranspose2d(Module):

@@ -139,9 +139,10 @@ _SHAPE_ERRORS: dict[str, tuple[tuple[tuple[int, ...], ...], Any]] = {
     "matmul_batch": (((2, 2, 3), (3, 3, 4)), lambda t: lucid.matmul(t((2, 2, 3)), t((3, 3, 4)))),
     "concatenate": (((2, 3), (2, 4)), lambda t: lucid.concatenate([t((2, 3)), t((2, 4))], 0)),
     "stack": (((2, 3), (3, 2)), lambda t: lucid.stack([t((2, 3)), t((3, 2))])),
-    "conv2d_input_rank": (((2, 3, 5),), lambda t: F.conv2d(t((2, 3, 5)), t((4, 3, 3, 3)))),
+    "conv2d_input_rank": (((1, 2, 3, 5, 5),),
+                          lambda t: F.conv2d(t((1, 2, 3, 5, 5)), t((4, 3, 3, 3)))),
     "conv2d_weight_rank": (((4, 3, 3),), lambda t: F.conv2d(t((1, 3, 5, 5)), t((4, 3, 3)))),
-    "max_pool2d_rank": (((3, 5, 5),), lambda t: F.max_pool2d(t((3, 5, 5)), 2)),
+    "max_pool2d_rank": (((1, 3, 5, 5, 5),), lambda t: F.max_pool2d(t((1, 3, 5, 5, 5)), 2)),
     "avg_pool2d_rank": (((5, 5),), lambda t: F.avg_pool2d(t((5, 5)), 2)),
     "batch_norm_weight": (((4,),), lambda t: F.batch_norm(
         t((2, 3, 4, 4)), None, None, t((4,)), None, training=True)),

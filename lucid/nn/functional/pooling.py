@@ -9,8 +9,9 @@ from ..._dtype import int64
 from ..._tensor import Tensor
 from ...autograd import Function
 from ...autograd.engine import Node
-from ...ops import concatenate, getitem, mean, mul, pad, stack
-from ._args import Pair, check_4d, pair
+from ...backends.geometry import GeometryError, int_pair, pool_output_hw
+from ...ops import broadcast_to, concatenate, getitem, mean, mul, pad, squeeze, stack, unsqueeze
+from ._args import Pair, check_4d
 
 
 class MaxPool(Function):
@@ -45,36 +46,49 @@ class AvgPool(Function):
 
 
 def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
-                   dilation: Any, ceil_mode: bool) -> tuple[Pair, Pair, Pair, Pair, Pair, Pair]:
-    """Checked ``(kernel, stride, padding, dilation, output size, extra end padding)``.
+                   dilation: Any, ceil_mode: bool
+                   ) -> tuple[Tensor, bool, Pair, Pair, Pair, Pair, Pair, Pair]:
+    """Checked ``(4-D input, unbatched?, kernel, stride, padding, dilation, output size, extra
+    end padding)``: argument types first, then the input's rank, then values (PyTorch's order).
 
-    The output size follows PyTorch (``ceil_mode`` rounds up, but the last window must start
-    inside the input or its left padding); the extra end padding is what the window grid
-    reaches past the padded input, so the kernels can run on an input padded that much more.
+    The output size is PyTorch's (:func:`lucid.backends.geometry.pool_output_hw`); the extra
+    end padding is what the window grid reaches past the padded input, so the kernels can run
+    on an input padded that much more.
     """
-    check_4d(x, op)
-    k = pair(kernel_size, "kernel_size")
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else pair(stride, "stride")
-    p, d = pair(padding, "padding"), pair(dilation, "dilation")
-    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
-        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive "
-                         f"and padding {p} non-negative")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # PyTorch's rule, dilation or not
-        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
-    out, extra = [], []
-    for i in range(2):
-        size, span = x.shape[2 + i], d[i] * (k[i] - 1) + 1
-        num = size + 2 * p[i] - span
-        o = (-(-num // s[i]) if ceil_mode else num // s[i]) + 1
-        if ceil_mode and (o - 1) * s[i] >= size + p[i]:
-            o -= 1
-        if o <= 0:
-            raise ValueError(f"{op}: input {x.shape[2]}x{x.shape[3]} is too small for kernel "
-                             f"{k} with padding {p}, dilation {d}, stride {s}")
-        out.append(o)
-        extra.append(max((o - 1) * s[i] + span - (size + 2 * p[i]), 0))
-    return k, s, p, d, (out[0], out[1]), (extra[0], extra[1])
+    k = int_pair(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else int_pair(stride, "stride", op)
+    p = int_pair(padding, "padding", op)
+    d = int_pair(dilation, "dilation", op)
+    x, unbatched = _batched(x, op)
+    if x.shape[1] == 0:
+        raise GeometryError(f"{op}: the input has no channels (shape {x.shape}); only the "
+                            f"batch axis may be empty")
+    out = pool_output_hw(op, x.shape[2:], k, s, p, d, bool(ceil_mode))
+    extra = tuple(max((out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - (x.shape[2 + i] + 2 * p[i]),
+                      0) for i in range(2))
+    return x, unbatched, k, s, p, d, out, extra  # type: ignore[return-value]
+
+
+def _batched(x: Any, op: str) -> tuple[Tensor, bool]:
+    """``x`` as a 4-D batch, and whether it was an unbatched ``(C, H, W)`` input."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a lucid Tensor, got {type(x).__name__}")
+    if x.ndim == 3:
+        return unsqueeze(x, 0), True
+    if x.ndim != 4:
+        raise GeometryError(f"{op} expects a 3-D (unbatched C, H, W) or 4-D (batched N, C, H, "
+                            f"W) input, got shape {x.shape}")
+    return x, False
+
+
+def _unbatch(result: Any, unbatched: bool) -> Any:
+    """Drop the batch axis :func:`_batched` added (from each output of a tuple too)."""
+    if not unbatched:
+        return result
+    if isinstance(result, tuple):
+        return tuple(squeeze(r, 0) for r in result)
+    return squeeze(result, 0)
 
 
 def _flat_indices(b: Any, taps: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
@@ -141,8 +155,14 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     ``return_indices=True`` also returns, per output, the flat index ``row * W + col`` of the
     maximum in its input plane (int64), as PyTorch does.
     """
-    k, s, p, d, out, extra = _pool_geometry("max_pool2d", input, kernel_size, stride, padding,
-                                            dilation, ceil_mode)
+    input, unbatched, k, s, p, d, out, extra = _pool_geometry(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _unbatch(_max_pool2d(input, k, s, p, d, out, extra, return_indices), unbatched)
+
+
+def _max_pool2d(input: Tensor, k: Pair, s: Pair, p: Pair, d: Pair, out: Pair, extra: Pair,
+                return_indices: bool) -> Any:
+    """max_pool2d of a 4-D input with checked arguments."""
     x = input
     if d == (1, 1):
         if extra != (0, 0):
@@ -167,12 +187,22 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """2-D average pooling with PyTorch's options (zero padding counted by default)."""
-    k, s, p, _, out, extra = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding,
-                                            1, ceil_mode)
-    if divisor_override is not None and (not isinstance(divisor_override, int)
-                                         or divisor_override == 0):
-        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
-                         f"{divisor_override!r}")
+    if divisor_override is not None and (isinstance(divisor_override, bool)
+                                         or not isinstance(divisor_override, int)):
+        raise TypeError(f"avg_pool2d: divisor_override must be an int or None, got "
+                        f"{divisor_override!r}")
+    input, unbatched, k, s, p, _, out, extra = _pool_geometry(
+        "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise GeometryError("avg_pool2d: divisor_override must be non-zero, got 0")
+    return _unbatch(_avg_pool2d(input, k, s, p, out, extra, count_include_pad,
+                                divisor_override), unbatched)
+
+
+def _avg_pool2d(input: Tensor, k: Pair, s: Pair, p: Pair, out: Pair, extra: Pair,
+                count_include_pad: bool, divisor_override: int | None) -> Tensor:
+    """avg_pool2d of a 4-D input with checked arguments."""
     x = input
     if extra != (0, 0):
         x = pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
@@ -207,10 +237,17 @@ def global_avg_pool2d(x: Tensor) -> Tensor:
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
-    """Average-pool to a fixed spatial size (PyTorch's bin boundaries)."""
-    check_4d(x, "adaptive_avg_pool2d")
-    oh, ow = adaptive_size(output_size, x, "adaptive_avg_pool2d")
+    """Average-pool to a fixed spatial size (PyTorch's bin boundaries); 0 gives an empty axis."""
+    sizes = _adaptive_sizes(output_size, "adaptive_avg_pool2d")
+    x, unbatched = _batched(x, "adaptive_avg_pool2d")
+    oh, ow = adaptive_size(sizes, x, "adaptive_avg_pool2d")
+    return _unbatch(_adaptive_avg_pool2d(x, oh, ow), unbatched)
+
+
+def _adaptive_avg_pool2d(x: Tensor, oh: int, ow: int) -> Tensor:
     h, w = x.shape[2:]
+    if oh == 0 or ow == 0:
+        return _empty_output(x, oh, ow)
     if (oh, ow) == (1, 1):
         return global_avg_pool2d(x)
     if h % oh == 0 and w % ow == 0:
@@ -226,29 +263,65 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     return concatenate(rows, 2)
 
 
-def adaptive_size(output_size: Any, x: Tensor, op: str) -> Pair:
-    """``output_size`` as ``(h, w)``; a None entry (or None) keeps the input's size there."""
+def _empty_output(x: Tensor, oh: int, ow: int) -> Tensor:
+    """An ``(N, C, oh, ow)`` result with no elements that still belongs to ``x``'s graph."""
+    corner = getitem(x, (slice(None), slice(None), slice(0, min(oh, 1)), slice(0, min(ow, 1))))
+    return broadcast_to(corner, (x.shape[0], x.shape[1], oh, ow))
+
+
+def _adaptive_sizes(output_size: Any, op: str) -> tuple[int | None, int | None]:
+    """``output_size`` parsed: an int, None, or one or two entries each an int or None."""
     if output_size is None:
-        return x.shape[2], x.shape[3]
-    if isinstance(output_size, int) and not isinstance(output_size, bool):
-        sizes: tuple[Any, ...] = (output_size, output_size)
-    else:
+        sizes: tuple[Any, ...] = (None, None)
+    elif isinstance(output_size, (list, tuple)):
         sizes = tuple(output_size)
-    if len(sizes) != 2 or not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
-                                  for v in sizes):
+        if len(sizes) == 1:
+            sizes *= 2
+    else:
+        sizes = (output_size, output_size)
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in sizes):
         raise TypeError(f"{op}: output_size must be an int, None or a pair of ints or None, "
                         f"got {output_size!r}")
-    out = tuple(x.shape[2 + i] if v is None else v for i, v in enumerate(sizes))
-    if min(out) < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
-    return out  # type: ignore[return-value]
+    if len(sizes) != 2:
+        raise GeometryError(f"{op}: output_size must be an int or a pair, got {output_size!r} "
+                            f"({len(sizes)} entries)")
+    if any(v is not None and v < 0 for v in sizes):
+        raise GeometryError(f"{op}: output_size must be non-negative, got {output_size!r}")
+    return sizes  # type: ignore[return-value]
+
+
+def adaptive_size(output_size: Any, x: Tensor, op: str) -> Pair:
+    """``output_size`` as ``(h, w)``; a None entry (or None) keeps the input's size there.
+
+    Sizes may be 0 (an empty output, as in PyTorch); the input's H and W may not.
+    """
+    sizes = _adaptive_sizes(output_size, op)
+    if 0 in x.shape[2:]:
+        raise GeometryError(f"{op}: the input's spatial axes must be non-empty, got shape "
+                            f"{x.shape}")
+    return (x.shape[2] if sizes[0] is None else sizes[0],
+            x.shape[3] if sizes[1] is None else sizes[1])
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max-pool to a fixed spatial size over PyTorch's bins; optionally with flat indices."""
-    check_4d(input, "adaptive_max_pool2d")
-    oh, ow = adaptive_size(output_size, input, "adaptive_max_pool2d")
+    sizes = _adaptive_sizes(output_size, "adaptive_max_pool2d")
+    input, unbatched = _batched(input, "adaptive_max_pool2d")
+    if input.shape[1] == 0:  # (PyTorch refuses it here, though not in average pooling)
+        raise GeometryError(f"adaptive_max_pool2d: the input has no channels (shape "
+                            f"{input.shape}); only the batch axis may be empty")
+    oh, ow = adaptive_size(sizes, input, "adaptive_max_pool2d")
+    return _unbatch(_adaptive_max_pool2d(input, oh, ow, return_indices), unbatched)
+
+
+def _adaptive_max_pool2d(input: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
     h, w = input.shape[2:]
+    if oh == 0 or ow == 0:
+        y = _empty_output(input, oh, ow)
+        if not return_indices:
+            return y
+        b = input.backend
+        return y, Tensor._wrap(b.zeros((input.shape[0], input.shape[1], oh, ow), int64), b)
     if h % oh == 0 and w % ow == 0:
         k = (h // oh, w // ow)
         return max_pool2d(input, k, k, return_indices=return_indices)
@@ -261,10 +334,11 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         for j in range(ow):
             w0, w1 = (j * w) // ow, math.ceil((j + 1) * w / ow)
             window = getitem(input, (slice(None), slice(None), slice(h0, h1), slice(w0, w1)))
-            flat = window.reshape(n, c, -1)
+            flat = window.reshape(n, c, (h1 - h0) * (w1 - w0))
             cols.append(FirstMax.apply(flat, 2).reshape(n, c, 1, 1))
             if return_indices:
-                local = b.argmax(b.reshape(window.data, (n, c, -1)), 2, True)
+                local = b.argmax(b.reshape(window.data, (n, c, (h1 - h0) * (w1 - w0))), 2,
+                                 True)
                 r = b.astype(b.divide(b.subtract(local, _mod(b, local, w1 - w0)), w1 - w0),
                              int64)
                 flat = b.add(b.multiply(b.add(r, h0), w),
