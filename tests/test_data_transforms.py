@@ -178,6 +178,10 @@ def test_to_tensor_and_normalize_by_hand():
     assert T.ToTensor()(np.zeros((4, 5), np.uint8)).shape == (1, 4, 5)
     kept = T.ToTensor()(np.full((1, 1), 7, np.int32))  # not uint8: values and dtype kept
     assert kept.dtype == lucid.int32 and kept.item() == 7
+    deep = T.ToTensor()(Image.fromarray(np.full((2, 2), 60000, np.uint16)))  # a 16-bit PNG
+    assert deep.dtype == lucid.int32 and deep.numpy().max() == 60000
+    with pytest.raises(TypeError, match="cannot make a lucid tensor of NumPy dtype uint64"):
+        T.ToTensor()(np.zeros((2, 2), np.uint64))
     n = T.Normalize((0.5, 0.0, 1.0), (0.5, 2.0, 0.25))(t)
     expected = (t.numpy() - np.array([0.5, 0, 1], np.float32)[:, None, None]) / \
         np.array([0.5, 2, 0.25], np.float32)[:, None, None]

@@ -45,7 +45,7 @@ def _host(arr: np.ndarray) -> np.ndarray:
 
 
 def _unsupported(dtype: Any) -> TypeError:
-    return TypeError(f"default_collate: cannot make a lucid tensor of NumPy dtype {dtype}; "
+    return TypeError(f"cannot make a lucid tensor of NumPy dtype {dtype}; "
                      "lucid has bool, uint8, int32, int64, float16, float32 and float64 "
                      "(int8, int16, uint16 and uint32 are widened)")
 

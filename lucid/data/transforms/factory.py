@@ -85,7 +85,8 @@ def _eval(img_size: tuple[int, int] | int, crop_pct: float | None, crop_mode: st
 
 
 def create_transform(input_size: Any = 224, is_training: bool = False, no_aug: bool = False,
-                     scale: Sequence[float] | None = None, ratio: Sequence[float] | None = None,
+                     *, scale: Sequence[float] | None = None,
+                     ratio: Sequence[float] | None = None,
                      hflip: float = 0.5, color_jitter: float | Sequence[float] | None = 0.4,
                      interpolation: str = "bilinear",
                      mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
@@ -94,7 +95,8 @@ def create_transform(input_size: Any = 224, is_training: bool = False, no_aug: b
     """The pipeline timm's ``create_transform`` builds (see the module docstring).
 
     ``input_size`` is an int, ``(h, w)`` or ``(c, h, w)``, so a ``resolve_data_config``
-    result can be passed as ``create_transform(**config)``. ``generator`` seeds the
+    result can be passed as ``create_transform(**config)``. The arguments after ``no_aug``
+    are keyword-only (timm's positional order has options lucid lacks). ``generator`` seeds the
     training pipeline's random steps (default: the shared generator, ``transforms.seed``).
     """
     img_size = _image_size(input_size)

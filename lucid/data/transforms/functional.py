@@ -17,6 +17,8 @@ import numpy as np
 from ..._creation import from_numpy
 from ..._tensor import Tensor
 from ...backends import DEFAULT_BACKEND
+from ..collate import _host, _unsupported
+from ..collate import _np_collatable as _tensor_dtype
 from . import resample as _resample
 from .color import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from .image import get_dimensions, is_pil, pil_image_module, to_hwc
@@ -220,8 +222,9 @@ def resized_crop(img: Any, top: int, left: int, height: int, width: int, size: A
 def to_tensor(pic: Any) -> Tensor:
     """A ``(C, H, W)`` lucid tensor on the host backend; uint8 becomes float32 in [0, 1].
 
-    As torchvision's ``to_tensor``: other dtypes keep their values and dtype; a Pillow
-    image in mode ``1`` becomes 0/1 floats.
+    As torchvision's ``to_tensor``: other dtypes keep their values and dtype (16-bit images
+    widen to int32, lucid having no 16-bit integers); a Pillow image in mode ``1`` becomes
+    0/1 floats.
     """
     if isinstance(pic, Tensor):
         raise TypeError("to_tensor expects a PIL image or an (H, W[, C]) NumPy array, got a "
@@ -243,7 +246,9 @@ def to_tensor(pic: Any) -> Tensor:
     chw = np.ascontiguousarray(arr.transpose(2, 0, 1))
     if chw.dtype == np.uint8:
         chw = chw.astype(np.float32) / np.float32(255)
-    return from_numpy(chw, DEFAULT_BACKEND)
+    elif not _tensor_dtype(chw):
+        raise _unsupported(chw.dtype)
+    return from_numpy(_host(chw), DEFAULT_BACKEND)
 
 
 def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float],
