@@ -3,9 +3,10 @@
 NumPy's own ``np.load`` allocates what an ``.npy`` header claims and raises whatever its
 header parser raises. Here the archive is checked first and read second:
 
-1. the zip directory: no duplicate members; a stored (uncompressed) member must lie inside
-   the file; a compressed one may expand at most :data:`MAX_EXPANSION_RATIO` times
-   (members up to :data:`EXPANSION_FREE_BYTES` are exempt; lucid itself never compresses);
+1. the zip directory: as many members as its end record declares, no duplicates; a stored
+   (uncompressed) member must lie inside the file; a compressed one may expand at most
+   :data:`MAX_EXPANSION_RATIO` times (members up to :data:`EXPANSION_FREE_BYTES` are exempt;
+   lucid itself never compresses);
 2. every ``.npy`` header: a literal dict of ``descr`` (a numeric or bool dtype),
    ``fortran_order`` and ``shape``, whose size must match the member's and fit the
    :class:`~lucid.io.limits.ByteBudget`;
@@ -20,6 +21,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import math
+import os
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ MAX_EXPANSION_RATIO = 100
 EXPANSION_FREE_BYTES = 64 * 1024**2
 _MAX_HEADER_BYTES = 64 * 1024  # NumPy's own writer needs a few hundred bytes at most
 _MAX_DIMS = 32
+_EOCD_SIZE = 22  # the end-of-central-directory record without its comment
 _ALLOWED_KINDS = "fiub"  # float, signed int, unsigned int, bool
 
 
@@ -59,6 +63,34 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
 
 
+def declared_member_count(path: Path) -> int | None:
+    """How many members the archive's end record says it has (None: no end record found).
+
+    zipfile parses the central directory until its declared byte size is used up and never
+    compares the entries it found with this count: a damaged length field in one entry can
+    swallow the next ones, which would then silently go missing.
+    """
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        tail_start = max(0, size - _EOCD_SIZE - 0xFFFF)
+        f.seek(tail_start)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD_SIZE:
+            return None
+        count = struct.unpack_from("<H", tail, at + 10)[0]
+        if count != 0xFFFF or at < 20:
+            return count
+        locator = tail[at - 20:at]  # a zip64 archive: the real count is in its own record
+        if locator[:4] != b"PK\x06\x07":
+            return count
+        f.seek(struct.unpack_from("<Q", locator, 8)[0])
+        record = f.read(56)
+        if len(record) < 56 or record[:4] != b"PK\x06\x06":
+            return None
+        return int(struct.unpack_from("<Q", record, 32)[0])
+
+
 def check_zip_members(zf: zipfile.ZipFile, path: Path, budget: ByteBudget | None = None
                       ) -> list[zipfile.ZipInfo]:
     """The members of ``zf``, after checking their declared sizes against the file.
@@ -69,6 +101,10 @@ def check_zip_members(zf: zipfile.ZipFile, path: Path, budget: ByteBudget | None
     file_size = path.stat().st_size
     seen: set[str] = set()
     infos = zf.infolist()
+    declared = declared_member_count(path)
+    if declared != len(infos):
+        raise CheckpointError(f"{str(path)!r}: the zip directory holds {len(infos)} members "
+                              f"but its end record declares {declared} (corrupt directory)")
     for info in infos:
         name = info.filename
         if name in seen:
@@ -235,5 +271,5 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header: NpyHeader,
 
 
 __all__ = ["EXPANSION_FREE_BYTES", "MAX_EXPANSION_RATIO", "NPY_MAGIC", "NpyHeader",
-           "check_zip_members", "corrupt_as_checkpoint_error", "open_zip", "read_npy_header",
-           "read_npz"]
+           "check_zip_members", "corrupt_as_checkpoint_error", "declared_member_count",
+           "open_zip", "read_npy_header", "read_npz"]

@@ -183,6 +183,33 @@ def test_stored_members_must_lie_inside_the_file(tmp_path: Path) -> None:
         checkpoint.load(path)
 
 
+def _three_member_npz() -> bytes:
+    return zip_with({f"{k}.npy": npy_bytes("<f4", (1,), b"\0" * 4) for k in "abc"})
+
+
+def test_a_directory_entry_swallowing_the_next_is_refused(tmp_path: Path) -> None:
+    """Found by the fuzz test: zipfile alone would silently drop the swallowed member."""
+    data = bytearray(_three_member_npz())
+    first = data.index(b"PK\x01\x02")
+    second = data.index(b"PK\x01\x02", first + 4)
+    third = data.index(b"PK\x01\x02", second + 4)
+    data[first + 32:first + 34] = (third - second).to_bytes(2, "little")  # its comment length
+    path = write(tmp_path / "swallowed.npz", bytes(data))
+    assert len(zipfile.ZipFile(path).infolist()) == 2  # what zipfile makes of it, silently
+    with pytest.raises(CheckpointError, match="holds 2 members but its end record declares 3"):
+        checkpoint.load(path)
+
+
+def test_zip64_end_records_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archive whose member count lives in the zip64 end record loads."""
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)  # write zip64 records for 3 members
+    data = _three_member_npz()
+    assert b"PK\x06\x06" in data and b"PK\x06\x07" in data
+    path = write(tmp_path / "zip64.npz", data)
+    monkeypatch.undo()
+    assert sorted(checkpoint.load(path)[0]) == ["a", "b", "c"]
+
+
 # ------------------------------------------------------------------ corrupt .npz files
 NPZ_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     "truncated header literal": (lambda: zip_with({"w.npy": npy_bytes(
