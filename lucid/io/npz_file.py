@@ -133,6 +133,17 @@ def check_zip_members(zf: zipfile.ZipFile, path: Path, budget: ByteBudget | None
     return infos
 
 
+def verify_member_checksums(zf: zipfile.ZipFile, path: Path,
+                            infos: list[zipfile.ZipInfo]) -> None:
+    """Read every member once so that zipfile checks its CRC-32 (PyTorch's reader does not)."""
+    for info in infos:
+        with corrupt_as_checkpoint_error(path, f"member {info.filename!r} is damaged "
+                                         "(checksum mismatch or corrupt data)"):
+            with zf.open(info) as f:
+                while f.read(1 << 22):
+                    pass
+
+
 @dataclass(frozen=True)
 class NpyHeader:
     """What an ``.npy`` header says: dtype, shape, order and where the data starts."""
@@ -272,4 +283,4 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header: NpyHeader,
 
 __all__ = ["EXPANSION_FREE_BYTES", "MAX_EXPANSION_RATIO", "NPY_MAGIC", "NpyHeader",
            "check_zip_members", "corrupt_as_checkpoint_error", "declared_member_count",
-           "open_zip", "read_npy_header", "read_npz"]
+           "open_zip", "read_npy_header", "read_npz", "verify_member_checksums"]

@@ -8,8 +8,10 @@ Sources
 * **``.pth`` / ``.pt``** (``torch.save`` files): read with
   ``torch.load(path, map_location="cpu", weights_only=True)``, PyTorch's restricted loader
   that refuses arbitrary objects, after the sizes of a zip-format file's members have been
-  checked against the file and ``LUCID_MAX_CHECKPOINT_BYTES``. Without PyTorch they are
-  refused with an install hint; they are never opened with plain :mod:`pickle`.
+  checked against the file and ``LUCID_MAX_CHECKPOINT_BYTES`` and their CRC-32s verified
+  (PyTorch's reader ignores them: a flipped bit would load as a changed weight). Without
+  PyTorch they are refused with an install hint; they are never opened with plain
+  :mod:`pickle`.
 
 The file kind is recognised by its content (safetensors header, zip archive holding ``.npy``
 members or a ``data.pkl``, legacy pickle), not by its extension. A file whose metadata says
@@ -31,7 +33,12 @@ from .checkpoint import FORMAT_NAME, CheckpointError, is_safetensors
 from .checkpoint import load as load_checkpoint
 from .errors import one_line
 from .limits import ByteBudget
-from .npz_file import check_zip_members, corrupt_as_checkpoint_error, open_zip
+from .npz_file import (
+    check_zip_members,
+    corrupt_as_checkpoint_error,
+    open_zip,
+    verify_member_checksums,
+)
 from .state_dict import (
     ConversionError,
     ConversionReport,
@@ -98,8 +105,10 @@ def _torch_load(path: Path) -> Any:
             "'weights.safetensors')"
         ) from exc
     if zipfile.is_zipfile(path):  # members hold the tensors: check what they claim first
-        with open_zip(path) as zf, corrupt_as_checkpoint_error(path, "corrupt zip directory"):
-            check_zip_members(zf, path, ByteBudget(path))
+        with open_zip(path) as zf:
+            with corrupt_as_checkpoint_error(path, "corrupt zip directory"):
+                infos = check_zip_members(zf, path, ByteBudget(path))
+            verify_member_checksums(zf, path, infos)  # torch.load ignores the CRC-32s
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
