@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import nn
+from ._creation import manual_seed
 from .autograd.grad_mode import no_grad
+from .data.transforms import seed as seed_transforms
 from .nn import functional as F
 
 
@@ -65,10 +67,29 @@ def evaluate(model: nn.Module, loader: Any) -> tuple[float, float]:
 
 def fit(model: nn.Module, train_loader: Any, test_loader: Any, optimizer: Any, epochs: int,
         scheduler: Any = None, label_smoothing: float = 0.0, progress: bool = True,
-        log: Callable[[str], None] = print) -> History:
-    """Train ``model`` for ``epochs`` epochs, evaluating on ``test_loader`` after each."""
+        log: Callable[[str], None] = print, *, start_epoch: int = 1,
+        seed: int | None = None,
+        on_epoch_end: Callable[[EpochResult], None] | None = None) -> History:
+    """Train ``model`` for epochs ``start_epoch..epochs``, evaluating after each one.
+
+    ``start_epoch`` > 1 continues a resumed run. With ``seed``, each epoch begins with
+    ``manual_seed(seed + epoch)``, the random transforms' ``seed(seed + epoch)`` and
+    ``train_loader.set_epoch(epoch)`` (when the loader has it), so an epoch's shuffling,
+    augmentation and dropout are the same whether the run was resumed or not.
+    ``on_epoch_end`` sees each finished epoch (to log or checkpoint it).
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    if not 1 <= start_epoch <= epochs + 1:
+        raise ValueError(f"start_epoch must be in [1, epochs + 1] = [1, {epochs + 1}], "
+                         f"got {start_epoch}")
     history = History()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(start_epoch, epochs + 1):
+        if seed is not None:
+            manual_seed(seed + epoch)
+            seed_transforms(seed + epoch)
+            if hasattr(train_loader, "set_epoch"):
+                train_loader.set_epoch(epoch)
         model.train()
         start = time.perf_counter()
         seen, loss_sum, correct = 0, 0.0, 0
@@ -95,4 +116,6 @@ def fit(model: nn.Module, train_loader: Any, test_loader: Any, optimizer: Any, e
         log(f"epoch {epoch:>3}/{epochs}  lr {lr:.4f}  train loss {result.train_loss:.4f}  "
             f"train acc {result.train_accuracy:.4f}  test loss {test_loss:.4f}  "
             f"test acc {test_acc:.4f}  ({result.seconds:.1f} s)")
+        if on_epoch_end is not None:
+            on_epoch_end(result)
     return history

@@ -1,67 +1,212 @@
-"""``lucid train``: train a registered model on the bundled digits dataset."""
+"""``lucid train``: train a registered model on the bundled digits, MNIST, CIFAR or a folder.
+
+Every argument and the output folder are checked before any data is read or any model built,
+so a typo costs a second, not an epoch. After each epoch the run appends to
+``OUT/metrics.jsonl``, redraws ``OUT/curves.png`` (with matplotlib), logs to TensorBoard (with
+``--tensorboard DIR``) and rewrites ``OUT/MODEL_DATA_state.npz``, which ``--resume`` continues
+from; the trained weights end in ``OUT/MODEL_DATA.npz``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from ._threads import limit_blas_threads
 
 
+def _int_at_least(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+    parse.__name__ = f"int>={minimum}"
+    return parse
+
+
+def _float_in(low: float, high: float, *, low_open: bool = False,
+              high_open: bool = False) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        ok = (value > low if low_open else value >= low) and \
+             (value < high if high_open else value <= high)
+        if not ok:
+            span = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+            raise argparse.ArgumentTypeError(f"must be in {span}, got {value}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
 def add_parser(sub: Any) -> None:
     """Register the ``train`` command on the subparsers ``sub``."""
-    t = sub.add_parser("train", help="train a registered model on the bundled digits dataset")
+    t = sub.add_parser(
+        "train", help="train a model on digits, MNIST, CIFAR or your own image folder",
+        description="Train a registered model. --data picks the dataset: digits (bundled with "
+        "scikit-learn, the default), mnist, fashion-mnist, cifar10, cifar100 (files in "
+        "--data-dir, fetched with --download), or a FOLDER of images: FOLDER/train and "
+        "FOLDER/val with one subfolder per class, or one subfolder per class split with "
+        "--val-fraction and --seed.")
     t.add_argument("--model", default="sk_resnet_mini", help="registered model name")
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--weight-decay", type=float, default=5e-4)
-    t.add_argument("--label-smoothing", type=float, default=0.0)
-    t.add_argument("--image-size", type=int, default=16, help="digits are resized to this")
+    t.add_argument("--data", default="digits",
+                   help="digits, mnist, fashion-mnist, cifar10, cifar100 or a folder")
+    t.add_argument("--data-dir", default=None,
+                   help="folder holding MNIST/CIFAR files (default: ~/.cache/lucid/datasets "
+                        "or $LUCID_HOME/datasets)")
+    t.add_argument("--download", action="store_true",
+                   help="download MNIST/CIFAR files that are missing (checksums verified)")
+    t.add_argument("--val-fraction", type=_float_in(0, 1, low_open=True, high_open=True),
+                   default=0.1, help="held-out share of a folder without val/ (default 0.1)")
+    t.add_argument("--augment", action="store_true",
+                   help="random crops and flips (not for digits' 8x8 originals: shifts only)")
+    t.add_argument("--pretrained", action="store_true",
+                   help="start from the model's published ImageNet weights with a new "
+                        "classifier (needs lucid[hub] and the weights cached or network)")
+    t.add_argument("--resume", metavar="STATE", default=None,
+                   help="continue the run saved in STATE (OUT/MODEL_DATA_state.npz)")
+    t.add_argument("--epochs", type=_int_at_least(1), default=10)
+    t.add_argument("--batch-size", type=_int_at_least(1), default=32)
+    t.add_argument("--lr", type=_float_in(0, 10, low_open=True), default=0.05)
+    t.add_argument("--weight-decay", type=_float_in(0, 1), default=5e-4)
+    t.add_argument("--label-smoothing", type=_float_in(0, 1, high_open=True), default=0.0)
+    t.add_argument("--image-size", type=_int_at_least(1), default=None,
+                   help="input size (default: 16 for digits, 28 MNIST, 32 CIFAR, 224 folder)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--backend", default=None, help="backend name (default: current)")
-    t.add_argument("--threads", type=int, default=1,
+    t.add_argument("--threads", type=_int_at_least(0), default=1,
                    help="BLAS threads; small models train fastest on 1 (0: library default)")
-    t.add_argument("--out", default="runs", help="folder for the checkpoint")
+    t.add_argument("--workers", type=_int_at_least(0), default=0,
+                   help="data-loading worker processes (default 0: in the main process)")
+    t.add_argument("--out", default="runs", help="folder for checkpoints and metrics")
+    t.add_argument("--tensorboard", metavar="DIR", default=None,
+                   help="also log the metrics to TensorBoard in DIR (needs lucid[tensorboard])")
+    t.add_argument("--no-plot", action="store_true", help="do not draw OUT/curves.png")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=run)
 
 
+def prepare_out_dir(path: str) -> Path:
+    """Create ``path`` and prove it writable, or raise ValueError saying what is wrong."""
+    out = Path(path)
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"--out {path!r}: {str(parent)!r} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ValueError(f"--out {path!r} is not a writable folder: {exc.strerror or exc}") \
+            from None
+    return out
+
+
+def _check_before_work(args: argparse.Namespace) -> Path:
+    """Everything that can be checked without reading data or building a model."""
+    from lucid import models
+
+    from ._data import check_data_argument
+
+    models.model_entry(args.model)  # unknown model: LookupError with suggestions
+    check_data_argument(args.data)
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise ValueError(f"--resume {args.resume!r}: no such file")
+    if args.tensorboard is not None:
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise ImportError("--tensorboard needs the tensorboardX package: "
+                              'pip install "lucid[tensorboard]"') from None
+        prepare_out_dir(args.tensorboard)
+    return prepare_out_dir(args.out)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit status."""
+    out = _check_before_work(args)
     import lucid
     from lucid import models, optim
-    from lucid.data import DataLoader, load_digits
+    from lucid.data import DataLoader
     from lucid.io import checkpoint
+    from lucid.metrics_log import MetricsLog
     from lucid.train import fit
+    from lucid.train_state import history_from, load_training_state, save_training_state
+
+    from ._data import load_data
 
     limit_blas_threads(args.threads)
     backend = lucid.backends.get_backend(args.backend)
     lucid.manual_seed(args.seed)
-    train, test = load_digits(image_size=args.image_size, seed=args.seed)
-    print(f"digits: {len(train)} train / {len(test)} test images, "
-          f"{args.image_size}x{args.image_size}, backend {backend.name}")
-    model = models.get(args.model, num_classes=10, in_channels=1).to(backend.name)
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"model {args.model}: {n_params:,} parameters")
-    train_loader = DataLoader(train, args.batch_size, shuffle=True, seed=args.seed,
-                              backend=backend)
-    test_loader = DataLoader(test, 256, backend=backend)
+    data = load_data(args)
+    print(f"{data.name}: {len(data.train)} train / {len(data.test)} test images, "
+          f"{data.num_classes} classes, {data.in_channels}x{data.image_size}x{data.image_size}, "
+          f"backend {backend.name}")
+    model = models.get(args.model, pretrained=args.pretrained, num_classes=data.num_classes,
+                       in_channels=data.in_channels) if args.pretrained else \
+        models.get(args.model, num_classes=data.num_classes, in_channels=data.in_channels)
+    model = model.to(backend.name)
+    print(f"model {args.model}: {model.num_parameters():,} parameters"
+          f"{' (pretrained, new classifier)' if args.pretrained else ''}")
+    train_loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True,
+                              seed=args.seed, num_workers=args.workers, backend=backend)
+    test_loader = DataLoader(data.test, batch_size=256, num_workers=args.workers,
+                             backend=backend)
     opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                     weight_decay=args.weight_decay)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    stem = f"{args.model}_{data.name}"
+    run_info = {"model": args.model, "data": data.name, "num_classes": data.num_classes,
+                "in_channels": data.in_channels, "image_size": data.image_size,
+                "epochs": args.epochs}
+    start_epoch, earlier = 1, []
+    if args.resume is not None:
+        meta = load_training_state(args.resume, model, opt, sched)
+        saved = meta.get("extra", {})
+        for key in ("model", "data", "num_classes", "in_channels", "image_size", "epochs"):
+            if saved.get(key) != run_info[key]:
+                raise ValueError(f"--resume {args.resume!r} was written with {key}="
+                                 f"{saved.get(key)!r}; this run has {key}={run_info[key]!r}")
+        start_epoch, earlier = int(meta["epoch"]) + 1, history_from(meta)
+        print(f"resuming after epoch {meta['epoch']} of {args.epochs}")
+    log = MetricsLog(out, plot=not args.no_plot, tensorboard_dir=args.tensorboard)
+    log.start(earlier)
+    state_path = out / f"{stem}_state.npz"
+    rows = list(earlier)
+
+    def after_epoch(result: Any) -> None:
+        rows.append(result)
+        log.write(result)
+        save_training_state(state_path, model, opt, sched, epoch=result.epoch, history=rows,
+                            extra=run_info)
+
     start = time.perf_counter()
-    history = fit(model, train_loader, test_loader, opt, args.epochs, sched,
-                  label_smoothing=args.label_smoothing, progress=not args.no_progress)
+    try:
+        fit(model, train_loader, test_loader, opt, args.epochs, sched,
+            label_smoothing=args.label_smoothing, progress=not args.no_progress,
+            start_epoch=start_epoch, seed=args.seed, on_epoch_end=after_epoch)
+    finally:
+        log.close()
     elapsed = time.perf_counter() - start
-    path = checkpoint.save(model, os.path.join(args.out, f"{args.model}_digits.npz"),
-                           metadata={"model": args.model, "num_classes": 10, "in_channels": 1,
-                                     "image_size": args.image_size,
-                                     "test_accuracy": history.final.test_accuracy})
-    print(f"saved checkpoint to {path}")
-    print(f"final test accuracy: {history.final.test_accuracy:.4f} "
-          f"({history.final.test_accuracy * 100:.2f} %) after {args.epochs} epochs in "
-          f"{elapsed:.1f} s")
+    if not rows:
+        print(f"nothing to do: {args.resume} already holds all {args.epochs} epochs")
+        return 0
+    final = rows[-1]
+    path = checkpoint.save(model, os.path.join(out, f"{stem}.npz"),
+                           metadata={**run_info, "classes": list(data.classes),
+                                     "test_accuracy": final.test_accuracy})
+    print(f"saved checkpoint to {path}; metrics in {log.jsonl_path}"
+          f"{f' and {log.png_path}' if log.png_path else ''}; resume state {state_path}")
+    print(f"final test accuracy: {final.test_accuracy:.4f} "
+          f"({final.test_accuracy * 100:.2f} %) after {final.epoch} epochs in {elapsed:.1f} s")
     return 0
