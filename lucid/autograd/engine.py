@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import anomaly_mode
+from .anomaly_mode import flags as _anomaly
+
 if TYPE_CHECKING:
     from ..backends import Backend
     from .function import Function
@@ -164,7 +167,8 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             t._accumulate_grad(g, owned=vertex in fresh)
         if node is None:
             continue
-        input_grads = node.run_backward(g)
+        input_grads = node.run_backward(g) if not _anomaly.enabled \
+            else anomaly_mode.run_backward(node, g)  # checked, with the forward's traceback
         if not retain_graph:
             node.release()
         for p, pn, need, gp in zip(node.inputs, node.input_nodes, node.needs_input_grad,

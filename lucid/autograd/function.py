@@ -33,6 +33,8 @@ import weakref
 from typing import Any
 
 from ..backends import MixedBackendError
+from . import anomaly_mode
+from .anomaly_mode import flags as _anomaly
 from .engine import Node
 from .grad_mode import is_grad_enabled
 
@@ -90,6 +92,11 @@ class Function:
         record = requires_grad and is_grad_enabled()
         ctx = Node(cls, backend, tuple(needs) if record else (False,) * len(args))
         out = cls.forward(ctx, *arrays)
+        if _anomaly.enabled:  # anomaly mode: refuse a NaN made here; remember the call site
+            anomaly_mode.check_forward(cls, ctx, arrays,
+                                       [isinstance(a, tensor_class) for a in args], out)
+            if record:
+                anomaly_mode.record_forward(ctx)
         if not record:  # (forward may have moved its output: see Node.backend)
             return tensor_class._wrap(out, ctx.backend)
         inputs = []

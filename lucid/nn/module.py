@@ -15,6 +15,8 @@ from typing import Any
 
 from .. import _dtype
 from .._tensor import Tensor, _is_dtype_like
+from ..autograd import anomaly_mode as _anomaly_mode
+from ..autograd.anomaly_mode import flags as _anomaly
 from ..autograd.hooks import RemovableHandle
 from ..autograd.hooks import add_hook as _add_hook
 from ..backends import Backend, get_backend
@@ -124,11 +126,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        d = self.__dict__
-        if (d.get("_forward_hooks") or d.get("_forward_pre_hooks") or d.get("_backward_hooks")
-                or d.get("_backward_pre_hooks") or _hooks.any_global_hooks()):
-            return _hooks.call_with_hooks(self, args, kwargs)
-        return self.forward(*args, **kwargs)
+        # anomaly mode names the running module in its errors: publish it (else one flag read)
+        token = _anomaly_mode.enter_module(self) if _anomaly.enabled else None
+        try:
+            d = self.__dict__
+            if (d.get("_forward_hooks") or d.get("_forward_pre_hooks")
+                    or d.get("_backward_hooks") or d.get("_backward_pre_hooks")
+                    or _hooks.any_global_hooks()):
+                return _hooks.call_with_hooks(self, args, kwargs)
+            return self.forward(*args, **kwargs)
+        finally:
+            if token is not None:
+                _anomaly_mode.exit_module(token)
 
     # ---------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
