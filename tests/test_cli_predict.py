@@ -2,8 +2,9 @@
 
 The printed probabilities are checked against an independent computation: the same timm
 file loaded through ``lucid.models.get(name, weights=FILE)`` (the file loader, not the Hub
-path), the image preprocessed with ``preprocess_imagenet`` at timm's 224 px / crop 0.875,
-and a NumPy softmax.
+path), the image preprocessed by hand as timm evaluates skresnet18 (Pillow bicubic resize of
+the shorter side to floor(224 / 0.875) = 256, center crop 224, ImageNet mean/std), and a
+NumPy softmax.
 """
 
 from __future__ import annotations
@@ -18,16 +19,32 @@ from fake_hf_cache import random_timm_state, safetensors_bytes, use_offline_cach
 import lucid
 import lucid.models as models
 from lucid.cli import main
-from lucid.data.transforms import IMAGENET_CLASSES, preprocess_imagenet
+from lucid.data.transforms import IMAGENET_CLASSES
 
 PIL = pytest.importorskip("PIL.Image")
 
 REPO = "timm/skresnet18.ra_in1k"
 
 
+def input_sensitive_timm_state() -> dict[str, np.ndarray]:
+    """skresnet18 weights whose predictions depend on the image (as trained weights' do).
+
+    With the small random BN scales of ``random_timm_state`` every image gets the same
+    logits; BN scales near 1 and a tempered classifier give spread-out, image-dependent
+    top-5s, so a wrong resize, crop or normalisation changes the printed numbers.
+    """
+    state = random_timm_state("skresnet18", seed=3)
+    rng = np.random.default_rng(4)
+    for key, value in state.items():
+        if key.endswith(".weight") and value.ndim == 1:  # batch-norm scales
+            state[key] = rng.uniform(0.8, 1.2, value.shape).astype(np.float32)
+    state["fc.weight"] = state["fc.weight"] * np.float32(0.1)
+    return state
+
+
 @pytest.fixture(scope="module")
 def timm_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    data = safetensors_bytes(random_timm_state("skresnet18", seed=3))
+    data = safetensors_bytes(input_sensitive_timm_state())
     path = tmp_path_factory.mktemp("weights") / "skresnet18.safetensors"
     path.write_bytes(data)
     return path, data
@@ -46,9 +63,22 @@ def png(tmp_path: Path, name: str = "photo.png", seed: int = 0) -> Path:
     return path
 
 
+def timm_eval_input(image: Path) -> np.ndarray:
+    """torchvision's Resize(256, bicubic) + CenterCrop(224) + ToTensor + Normalize on Pillow."""
+    with PIL.open(image) as im:
+        rgb = im.convert("RGB")
+    w, h = rgb.size
+    size = (int(256 * w / h), 256) if h <= w else (256, int(256 * h / w))
+    arr = np.asarray(rgb.resize(size, PIL.BICUBIC), dtype=np.float32) / 255.0
+    top, left = int(round((size[1] - 224) / 2)), int(round((size[0] - 224) / 2))
+    arr = arr[top:top + 224, left:left + 224]
+    arr = (arr - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
+    return arr.transpose(2, 0, 1)[None].astype(np.float32)
+
+
 def expected_top(weights: Path, image: Path, k: int) -> list[tuple[int, float]]:
     model = models.get("sk_resnet_18", weights=weights).eval()
-    batch = preprocess_imagenet(str(image), 224, 256)
+    batch = timm_eval_input(image)
     with lucid.no_grad():
         logits = model(lucid.tensor(batch)).numpy()[0].astype(np.float64)
     p = np.exp(logits - logits.max())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from typing import Any
@@ -13,8 +12,9 @@ def add_parser(sub: Any) -> None:
     """Register the ``predict`` command on the subparsers ``sub``."""
     p = sub.add_parser("predict", help="classify image files with a pretrained model",
                        description="Print the top classes of each IMAGE with their "
-                       "probabilities. Images are preprocessed as the weights were trained "
-                       "(the model's pretrained_cfg: input size, crop, mean and std).")
+                       "probabilities. Images are preprocessed as timm evaluates the weights "
+                       "(the model's pretrained_cfg: input size, interpolation, crop, mean "
+                       "and std).")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (needs Pillow)")
     p.add_argument("--model", required=True, help="registered model name, e.g. sk_resnet_18")
     source = p.add_mutually_exclusive_group(required=True)
@@ -101,25 +101,28 @@ def _build_model(args: argparse.Namespace) -> Any:
 
 
 def _preprocessing(model: Any, name: str) -> Any:
-    """``path -> (1, 3, S, S) float32`` as the weights expect (resize, center crop, normalise)."""
-    from lucid.data.transforms import load_image, preprocess_imagenet
+    """``path -> (1, 3, H, W)`` host array, as timm evaluates the weights.
+
+    The model's ``pretrained_cfg`` (input size, interpolation, crop, mean, std) resolved by
+    :func:`lucid.data.transforms.resolve_data_config`, built by ``create_transform``.
+    """
+    from PIL import Image
+
+    from lucid.data.transforms import create_transform, resolve_data_config
 
     channels = getattr(getattr(model, "config", None), "in_channels", 3)
     if channels != 3:
         raise ValueError(f"{name} takes {channels}-channel input; predict feeds RGB images, "
                          "so it needs a model with in_channels=3")
-    cfg = dict(getattr(model, "pretrained_cfg", None) or {})
-    size = int(tuple(cfg.get("input_size") or (3, 224, 224))[-1])
-    resize = int(math.floor(size / float(cfg.get("crop_pct") or 0.875)))
-    mean = tuple(cfg.get("mean") or (0.485, 0.456, 0.406))
-    std = tuple(cfg.get("std") or (0.229, 0.224, 0.225))
+    transform = create_transform(**resolve_data_config(model=model))
 
     def preprocess(path: str) -> Any:
         try:
-            image = load_image(path)
-        except OSError as exc:  # PIL.UnidentifiedImageError, truncated files
+            with Image.open(path) as image:
+                rgb = image.convert("RGB")
+        except OSError as exc:  # a truncated file that passed the header check
             raise ValueError(f"{path!r} is not an image file Pillow can read ({exc})") from exc
-        return preprocess_imagenet(image, size, resize, mean, std)
+        return transform(rgb).numpy()[None]
 
     return preprocess
 
