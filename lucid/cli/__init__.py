@@ -1,9 +1,10 @@
 """The ``lucid`` command line: one module per command, each with ``add_parser`` and ``run``.
 
 Commands: ``train`` (the bundled digits by default), ``models``, ``summary``, ``info``,
-``backends``, ``convert``. A command module registers its subparser in ``add_parser(sub)`` and
-sets ``func=run``; :func:`main` turns the user errors every command can meet (unknown model or
-backend, bad value, unreadable file, missing optional package) into one line and status 2.
+``backends``, ``convert``, ``predict``. A command module registers its subparser in
+``add_parser(sub)`` and sets ``func=run``; :func:`main` turns the user errors every command
+can meet (unknown model or backend, bad value, unreadable file, missing optional package) into
+one line and status 2.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def _model_label(model: Any, cfg: Mapping[str, Any]) -> str:
     return type(model).__name__
 
 
-def presets_with_weights() -> list[str]:
+def _presets_with_weights() -> list[str]:
     """The presets that have published weights (read from their cfgs; no model is built)."""
     from .pretrained import PRETRAINED_CFGS, has_weights
 
@@ -103,7 +103,7 @@ def _hub_id(label: str, cfg: Mapping[str, Any]) -> tuple[str, str | None]:
     if not hub_id:
         raise NoPretrainedWeightsError(
             f"{label} has no published pretrained weights; presets with weights: "
-            f"{', '.join(presets_with_weights()) or 'none'}. Build it with pretrained=False "
+            f"{', '.join(_presets_with_weights()) or 'none'}. Build it with pretrained=False "
             "(random initialisation) or load your own file with lucid.models.get(name, "
             "weights=PATH)")
     if not isinstance(hub_id, str):
@@ -425,5 +425,4 @@ def download_pretrained(model: Any, *, force_download: bool = False) -> Path:
 
 
 __all__ = ["INSTALL_HINT", "WEIGHTS_FILENAME", "NoPretrainedWeightsError",
-           "adapt_input_conv", "download_pretrained", "get_dir", "load_pretrained",
-           "presets_with_weights"]
+           "adapt_input_conv", "download_pretrained", "get_dir", "load_pretrained"]
