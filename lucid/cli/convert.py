@@ -23,15 +23,17 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command; the exit status."""
+    """Run the command; the exit status (1 with a one-line message for a damaged file)."""
     from lucid.convert import convert_file
 
     try:
         done = convert_file(args.model, args.src, args.dst, num_classes=args.num_classes,
                             in_channels=args.in_channels)
     except (ValueError, ImportError, OSError, LookupError, TypeError) as exc:
+        # unreadable, damaged or hostile files (lucid.io.CheckpointError: one line naming the
+        # file), tensors that do not fit the model (one line per tensor), unknown models
         print(f"lucid convert: error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     report = done.report
     n_params = sum(p.numel() for p in done.model.parameters())
     print(f"read {len(done.source.arrays)} tensors from {args.src} ({done.source.file_format}, "

@@ -485,6 +485,8 @@ def test_a_killed_save_leaves_a_named_leftover_that_the_next_save_removes(tmp_pa
     np.testing.assert_array_equal(checkpoint.load(target)[0]["w"], np.zeros(3))
 
 
+@pytest.mark.skipif(os.name != "posix", reason="dead writers are recognised on POSIX only "
+                    "(elsewhere only the age rule applies)")
 def test_only_stale_leftovers_are_removed(tmp_path: Path) -> None:
     """Dead local writers' and day-old files go; live, foreign-host and unrelated ones stay."""
     import socket
@@ -601,7 +603,7 @@ def test_lucid_convert_refuses_damaged_files_in_one_line(tmp_path: Path, case: s
     dst = tmp_path / "out.npz"
     code = main(["convert", "sk_resnet_mini", str(src), str(dst)])
     err = capsys.readouterr().err
-    assert code == 2 and not dst.exists()
+    assert code == 1 and not dst.exists()
     assert err.count("\n") == 1 and err.startswith("lucid convert: error: "), err
     assert message in err and str(src) in err
 
@@ -617,6 +619,6 @@ def test_lucid_convert_checksum_mismatch_from_the_command_line(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-m", "lucid", "convert", "sk_resnet_mini", str(src),
                            str(tmp_path / "out.npz"), "--in-channels", "1"],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
     assert "checksum mismatch" in done.stderr and str(src) in done.stderr

@@ -240,6 +240,7 @@ def test_available_reports_hanging_plugins_after_the_deadline(tmp_path: Path) ->
     assert lines[3:] == ["goodbk True None", "numpy True None", "asked: True"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to a subprocess (POSIX only)")
 def test_ctrl_c_while_waiting_for_a_hanging_plugin_interrupts(tmp_path: Path) -> None:
     """KeyboardInterrupt reaches the caller waiting on a plugin import."""
     install(tmp_path, "lucidrel-hang", {"lucid.backends": {"hangbk": "lucidrel_hang:Backend"}},
