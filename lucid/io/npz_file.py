@@ -278,6 +278,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header: NpyHeader,
                 raise CheckpointError(f"{str(path)!r}: member {name!r} holds {filled} bytes "
                                       f"of data, not the {len(buf)} its header claims")
     flat = np.frombuffer(buf, dtype=header.dtype)
+    if header.dtype.kind == "b":  # a byte other than 0 or 1 is no bool NumPy computes with
+        flat = flat.view(np.uint8).astype(bool)
     return flat.reshape(header.shape, order="F" if header.fortran_order else "C")
 
 

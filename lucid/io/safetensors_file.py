@@ -195,6 +195,8 @@ def _to_array(buf: bytearray, dtype: str, shape: list[int]) -> np.ndarray:
     arr = np.frombuffer(buf, dtype=np.dtype(DTYPES[dtype]))
     if dtype == "BF16":  # bfloat16 is the top half of a float32
         arr = (arr.astype(np.uint32) << 16).view(np.float32)
+    elif dtype == "BOOL":  # a byte other than 0 or 1 is no bool NumPy computes with
+        arr = arr.view(np.uint8).astype(bool)
     return arr.reshape(shape)
 
 

@@ -384,6 +384,17 @@ def test_corrupt_safetensors_files_raise_checkpoint_errors(tmp_path: Path, case:
         assert "\n" not in str(info.value)
 
 
+def test_bool_bytes_other_than_0_and_1_read_as_true(tmp_path: Path) -> None:
+    """NumPy compares a bool holding byte 2 unequal to True; readers make it a real True."""
+    npz = write(tmp_path / "b.npz", zip_with({"m.npy": npy_bytes("|b1", (3,), b"\x00\x02\xff")}))
+    st = write(tmp_path / "b.safetensors", safetensors_bytes(
+        {"m": {"dtype": "BOOL", "shape": [3], "data_offsets": [0, 3]}}, b"\x00\x02\xff"))
+    for path in (npz, st):
+        got = checkpoint.load(path)[0]["m"]
+        assert got.dtype == np.bool_ and got.view(np.uint8).tolist() == [0, 1, 1]
+        assert (got == np.array([False, True, True])).all()
+
+
 # ----------------------------------------------------------------------------- checksums
 def _sections(data: bytes) -> tuple[dict[str, object], int]:
     """The parsed safetensors header and where the data section starts (by the spec)."""
