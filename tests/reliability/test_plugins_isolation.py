@@ -147,6 +147,10 @@ def test_sys_exit_under_raise_plugin_errors_raises_instead_of_exiting(exiting: P
     code = """
         import lucid, lucid.models
         try:
+            lucid.get_backend("exitbj")
+        except lucid.backends.BackendNotFoundError as exc:
+            print("typo:", "did you mean 'exitbk'" in str(exc))
+        try:
             lucid.get_backend("exitbk")
         except RuntimeError as exc:
             print(type(exc).__name__, type(exc.__cause__).__name__, exc.__cause__.code)
@@ -159,7 +163,7 @@ def test_sys_exit_under_raise_plugin_errors_raises_instead_of_exiting(exiting: P
     done = python(exiting, code, LUCID_RAISE_PLUGIN_ERRORS="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "PluginExitError SystemExit this plugin calls sys.exit() on import",
+        "typo: True", "PluginExitError SystemExit this plugin calls sys.exit() on import",
         "PluginExitError 7", "alive"]
 
 
