@@ -255,7 +255,7 @@ def test_forward_head_pre_logits_and_global_pools_against_numpy():
         pooled = model.forward_head(feats, pre_logits=True).numpy()
         logits = model.forward_head(feats).numpy()
     np.testing.assert_allclose(pooled, f.mean(axis=(2, 3)), rtol=1e-5, atol=1e-6)
-    w, b = model.fc.weight.numpy(), model.fc.bias.numpy()
+    w, b = model.fc.weight.detach().numpy(), model.fc.bias.detach().numpy()
     np.testing.assert_allclose(logits, pooled @ w.T + b, rtol=1e-5, atol=1e-5)
     expected = {"avg": f.mean(axis=(2, 3)), "max": f.max(axis=(2, 3)),
                 "avgmax": 0.5 * (f.mean(axis=(2, 3)) + f.max(axis=(2, 3))),

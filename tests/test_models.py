@@ -148,7 +148,7 @@ def test_selective_kernel_matches_paper_computation(split_input, groups, kernels
             m.weight.data = m.weight.data * 0 + np.linspace(0.5, 1.5, m.weight.shape[0])
             m.bias.data = m.bias.data * 0 + np.linspace(-0.2, 0.3, m.bias.shape[0])
     x = np.random.default_rng(0).standard_normal((3, cin, 9, 10))
-    got = sk(lucid.tensor(x, dtype=lucid.float64)).numpy()
+    got = sk(lucid.tensor(x, dtype=lucid.float64)).detach().numpy()
 
     m_paths = len(kernels)
     cb = cin // m_paths if split_input else cin
@@ -156,15 +156,15 @@ def test_selective_kernel_matches_paper_computation(split_input, groups, kernels
     for idx, (path, k) in enumerate(zip(sk.paths, kernels)):
         xi = x[:, idx * cb:(idx + 1) * cb] if split_input else x
         d = (k - 1) // 2
-        y = _np_conv(xi, path.conv.weight.numpy(), 2, d, d, groups)
-        y = _np_bn_train(y, path.bn.weight.numpy(), path.bn.bias.numpy())
+        y = _np_conv(xi, path.conv.weight.detach().numpy(), 2, d, d, groups)
+        y = _np_bn_train(y, path.bn.weight.detach().numpy(), path.bn.bias.detach().numpy())
         outs.append(np.maximum(y, 0))
     u = sum(outs)
     s = u.mean(axis=(2, 3), keepdims=True)
     a = sk.attn
-    z = _np_conv(s, a.fc_reduce.weight.numpy(), 1, 0, 1, 1)
-    z = np.maximum(_np_bn_train(z, a.bn.weight.numpy(), a.bn.bias.numpy()), 0)
-    logits = _np_conv(z, a.fc_select.weight.numpy(), 1, 0, 1, 1)
+    z = _np_conv(s, a.fc_reduce.weight.detach().numpy(), 1, 0, 1, 1)
+    z = np.maximum(_np_bn_train(z, a.bn.weight.detach().numpy(), a.bn.bias.detach().numpy()), 0)
+    logits = _np_conv(z, a.fc_select.weight.detach().numpy(), 1, 0, 1, 1)
     logits = logits.reshape(3, m_paths, cout, 1, 1)
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     att = e / e.sum(axis=1, keepdims=True)  # softmax across branches, per channel
@@ -227,6 +227,40 @@ def test_split_input_requires_divisible_widths():
     assert cfg.kernel_sizes == (3, 5, 7)
 
 
+BOTTLENECK = dict(block="bottleneck", layers=[1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    # each of these used to pass the config and fail while building, naming no field
+    (dict(kernel_sizes=(1, 3)), r"kernel_sizes=\[1, 3\]: with dilated_kernels=True"),
+    (dict(block_args={"attn_channels": 0}), r"block_args\['attn_channels'\] must be >= 1"),
+    (dict(BOTTLENECK, base_width=1, channels=(32, 64, 64, 64)),
+     r"base_width=1 is too small .* expected base_width >= 2"),
+    (dict(BOTTLENECK, base_width=1), r"not divisible: \[1\]; change channels/base_width"),
+    (dict(BOTTLENECK, base_width=8, channels=(4, 8, 8, 8)),
+     r"base_width=8 is too small .* expected base_width >= 16"),
+    # 96 channels split in 2 branches of 48, which 32 groups cannot divide
+    (dict(BOTTLENECK, cardinality=32, base_width=3, channels=(64, 64, 64, 64)),
+     r"branches .* \[48\] input channels, which cardinality=32 groups cannot divide"),
+    (dict(global_pool="", num_classes=10), r"global_pool='' .* needs num_classes=0"),
+    (dict(drop_path_rate=-0.5), r"drop_path_rate must be in \[0.0, 1.0\]"),
+])
+def test_combinations_that_cannot_build_are_refused_naming_the_field(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        models.SKNetConfig(**{**VALID, **kwargs})
+    with pytest.raises(TypeError, match=r"block_args\['attn_channels'\] must be an int"):
+        models.SKNetConfig(**{**VALID, "block_args": {"attn_channels": 2.0}})
+
+
+def test_the_refused_combinations_build_once_corrected():
+    assert models.SKNetConfig(**{**VALID, "kernel_sizes": (1, 3), "dilated_kernels": False})
+    net = models.SKNet(models.SKNetConfig(**{**VALID, **BOTTLENECK, "base_width": 1,
+                                             "channels": (64, 64, 64, 64),
+                                             "split_input": False}))
+    assert net.layer1[0].conv1.conv.weight.shape[0] == 1  # floor(64 * 1/64) = 1 channel
+    assert models.SKNetConfig(**{**VALID, **BOTTLENECK, "cardinality": 32, "base_width": 4})
+
+
 def test_resnet_config_validation():
     with pytest.raises(ValueError, match="block='basic' supports only"):
         models.ResNetConfig(block="basic", layers=[2, 2, 2, 2], cardinality=32)
@@ -247,10 +281,10 @@ def test_wrong_input_channels_is_a_clear_error():
 def test_zero_init_last_and_weight_init():
     lucid.manual_seed(0)
     model = models.get("resnet_18")  # zero_init_last defaults to True for ResNets
-    assert np.all(model.layer1[0].conv2.bn.weight.numpy() == 0)
+    assert np.all(model.layer1[0].conv2.bn.weight.detach().numpy() == 0)
     sk = models.get("sk_resnet_18")  # the SK presets keep it off, like the public ones
-    assert np.all(sk.layer1[0].conv2.bn.weight.numpy() == 1)
-    w = model.layer3[0].conv1.conv.weight.numpy()  # kaiming normal, fan-out, relu gain
+    assert np.all(sk.layer1[0].conv2.bn.weight.detach().numpy() == 1)
+    w = model.layer3[0].conv1.conv.weight.detach().numpy()  # kaiming normal, fan-out, relu gain
     fan_out = w.shape[0] * w.shape[2] * w.shape[3]
     assert abs(w.std() - np.sqrt(2.0 / fan_out)) / np.sqrt(2.0 / fan_out) < 0.05
 

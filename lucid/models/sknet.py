@@ -113,10 +113,12 @@ class SKNetConfig(BaseResNetConfig):
         widths = self.sk_widths()
         bad = sorted({c_in for c_in, _ in widths if c_in % m})
         if bad:
+            widths_from = "channels/stem_width" if self.block == "basic" else \
+                "channels/base_width/cardinality"
             raise ValueError(
                 f"split_input=True splits each Selective Kernel input among "
                 f"len(kernel_sizes)={m} branches, but these input widths are not divisible: "
-                f"{bad}; change channels/stem_width or set split_input=False"
+                f"{bad}; change {widths_from} or set split_input=False"
             )
         groups = self.cardinality
         bad = sorted({c_in // m for c_in, c_out in widths if (c_in // m) % min(groups, c_out)})
