@@ -151,9 +151,7 @@ def pool_output_hw(op: str, in_hw: Sequence[int], kernel: Sequence[int], stride:
     stride and dilation positive, padding between 0 and half the kernel, output non-empty."""
     for name, v, least in (("kernel_size", kernel, 1), ("stride", stride, 1),
                            ("dilation", dilation, 1), ("padding", padding, 0)):
-        if min(v) < least:
-            what = "positive" if least else "non-negative"
-            raise GeometryError(f"{op}: {name} must be {what}, got {tuple(v)}")
+        at_least(op, name, v, least)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise GeometryError(f"{op}: padding {tuple(padding)} must be at most half the kernel "
                             f"size {tuple(kernel)}")
