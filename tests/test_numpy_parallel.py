@@ -8,6 +8,7 @@ written in the test, or a kernel run with threads against the same kernel run on
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -245,3 +246,138 @@ def test_numpy_backend_ops_bit_identical(threads):
     assert _same_bits(be.add(a, b), a + b)
     assert _same_bits(be.multiply(a, b[:1]), a * b[:1])
     assert _same_bits(be.where(be.greater(a, 0), b, 0), np.where(a > 0, b, 0))
+
+
+# ------------------------------------------- op-level parallelism: convolution blocks
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_parallel_blocks_runs_every_block_once_with_single_threaded_blas(threads):
+    pytest.importorskip("threadpoolctl")
+    before = _blas_threads()
+    hits = np.zeros(13, np.int64)
+    seen: set[str] = set()
+    blas_inside: list[list[int]] = []
+    nested: list[tuple[int, int]] = []
+
+    def body(k: int) -> None:
+        seen.add(threading.current_thread().name)
+        hits[k] += 1
+        time.sleep(0.005)  # long enough for every thread to take a block
+        if k == 0:
+            blas_inside.append(_blas_threads())
+            # a pass inside a block runs inline, on the block's own thread, in one piece
+            P.parallel_for(10, P.MIN_ELEMENTS, lambda lo, hi: nested.append((lo, hi)))
+
+    P.parallel_blocks(13, body)
+    assert hits.tolist() == [1] * 13
+    assert len(seen) > 1  # really ran on more than one thread
+    assert blas_inside == [[1] * len(before)]
+    assert nested == [(0, 10)]
+    assert _blas_threads() == before  # restored afterwards
+
+
+def test_parallel_blocks_reraises_and_restores_blas(threads):
+    pytest.importorskip("threadpoolctl")
+    before = _blas_threads()
+
+    def body(k: int) -> None:
+        if k == 2:
+            raise ZeroDivisionError("block 2")
+
+    with pytest.raises(ZeroDivisionError, match="block 2"):
+        P.parallel_blocks(6, body)
+    assert _blas_threads() == before
+
+
+def test_parallel_blocks_sequential_without_blas_control(threads, monkeypatch):
+    """Without threadpoolctl the blocks run in order on the caller (BLAS keeps its threads)."""
+    monkeypatch.setattr(P, "_blas_libs", [])
+    order: list[tuple[int, str]] = []
+    P.parallel_blocks(4, lambda k: order.append((k, threading.current_thread().name)))
+    me = threading.current_thread().name
+    assert order == [(k, me) for k in range(4)]
+    assert NP.image_step(8) == 8
+
+
+def _ref_conv(x, w, stride, padding, dilation, groups):
+    """Direct-loop cross-correlation in float64 (independent of the kernels)."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    og = o // groups
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = np.zeros((n, o, ho, wo))
+    for oc in range(o):
+        chans = slice((oc // og) * cg, (oc // og + 1) * cg)
+        for oh in range(ho):
+            for ow in range(wo):
+                for i in range(kh):
+                    for j in range(kw):
+                        r = oh * stride[0] - padding[0] + i * dilation[0]
+                        q = ow * stride[1] - padding[1] + j * dilation[1]
+                        if 0 <= r < h and 0 <= q < wd:
+                            y[:, oc, oh, ow] += x64[:, chans, r, q] @ w64[oc, :, i, j]
+    return y
+
+
+CONV_BLOCK_CASES = [  # kernel, stride, padding, dilation, groups
+    ((3, 3), (1, 1), (1, 1), (1, 1), 1),  # stride 1: input gradient as a convolution
+    ((3, 3), (2, 2), (1, 1), (1, 1), 2),  # strided: input gradient by col2im
+    ((3, 3), (1, 1), (2, 2), (2, 2), 4),  # dilated, grouped (an SK branch)
+    ((1, 1), (1, 1), (0, 0), (1, 1), 1),  # pointwise: one GEMM per image
+    ((1, 1), (2, 2), (0, 0), (1, 1), 2),  # strided pointwise, grouped
+    ((7, 7), (2, 2), (3, 3), (1, 1), 1),  # stem-like
+]
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,groups", CONV_BLOCK_CASES)
+@pytest.mark.parametrize("block_bytes", [3000, 40000], ids=["row-bands", "image-blocks"])
+def test_conv_blocks_over_threads(small_threshold, monkeypatch, kernel, stride, padding,
+                                  dilation, groups, block_bytes):
+    """Convolution blocks spread over 1, 2 and 3 threads: the same bits on every thread
+    count, and values and gradients equal to direct loops (autograd-free float64 algebra:
+    grad_input = conv^T gy, grad_weight = sum over pixels of gy * input patch)."""
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(NP, "block_bytes", block_bytes)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 4, 11, 10)).astype(np.float32)
+    w = (rng.standard_normal((8, 4 // groups) + kernel) * 0.3).astype(np.float32)
+    args = (stride, padding, dilation, groups)
+    y_ref = _ref_conv(x, w, *args)
+    gy = rng.standard_normal(y_ref.shape).astype(np.float32)
+
+    def run():
+        return (K.conv2d(NP, x, w, *args),
+                K.conv2d_grad_input(NP, gy, w, x.shape, *args),
+                K.conv2d_grad_weight(NP, gy, x, w.shape, *args))
+
+    results = []
+    for count in (1, 2, 3):
+        P.set_num_threads(count)
+        results.append(run())
+    P.set_num_threads(3)
+    for other in results[1:]:
+        _assert_all_same(results[0], other)
+    y, gx, gw = results[-1]
+    np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-4)
+    # The gradients through the adjoint identities <conv(x), gy> = <x, gx> = <w, gw>, per
+    # entry: finite differences of the float64 reference in the direction of unit vectors.
+    x64, w64, gy64 = x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64)
+    for idx in [(0, 0, 0, 0), (4, 3, 10, 9), (2, 1, 5, 4), (1, 2, 0, 9)]:
+        e = np.zeros_like(x64)
+        e[idx] = 1.0
+        want = float(np.sum(_ref_conv(e, w64, *args) * gy64))
+        assert abs(gx[idx] - want) <= 1e-4 * (1 + abs(want))
+    for flat in rng.choice(w.size, 6, replace=False):
+        idx = np.unravel_index(flat, w.shape)
+        e = np.zeros_like(w64)
+        e[idx] = 1.0
+        want = float(np.sum(_ref_conv(x64, e, *args) * gy64))
+        assert abs(gw[idx] - want) <= 1e-3 * (1 + abs(want))

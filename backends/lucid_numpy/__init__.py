@@ -25,7 +25,10 @@ class NumPyPasses(Passes):
     NumPy runs every ufunc and copy on one core; ``_parallel`` cuts a large pass into one
     chunk per thread, each doing exactly the same element-wise work, so results are
     bit-identical to the single call. Convolutions build their im2col columns in blocks of
-    about 4 MiB, so the GEMM reads them from the cache.
+    about 4 MiB, so the GEMM reads them from the cache, and with several threads the blocks
+    themselves (im2col copy + GEMM, or one image of a 1x1 convolution) are shared out over
+    the pool with BLAS held at one thread (needs threadpoolctl; without it BLAS threads the
+    GEMMs as before).
     """
 
     block_bytes = 4 << 20
@@ -38,6 +41,14 @@ class NumPyPasses(Passes):
 
     def split(self, length: int, elements: int, body: Any) -> None:
         P.parallel_for(length, elements, body)
+
+    def blocks(self, count: int, body: Any) -> None:
+        P.parallel_blocks(count, body)
+
+    def image_step(self, n: int) -> int:
+        # one image per GEMM when the pool can run GEMMs side by side (BLAS held at one
+        # thread); else one call for the whole batch with BLAS's own threads
+        return 1 if P.can_split_blas_work() else n
 
 
 class NumPyBackend(ArrayModuleBackend):

@@ -15,11 +15,13 @@ the same time: a GEMM and the element-wise passes around it run one after the ot
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import itertools
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +35,8 @@ _ENV_VARS = ("LUCID_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _threads: int | None = None
+#: Per thread: how deep it is inside a parallel region (nested regions run inline).
+_local = threading.local()
 
 
 def _threads_from_env() -> int:
@@ -104,8 +108,7 @@ def parallel_for(length: int, elements: int, body: Callable[[int, int], object])
     ``body`` must write disjoint outputs for disjoint ranges.
     """
     threads = num_threads()
-    if (threads < 2 or length < 2 or elements < MIN_ELEMENTS
-            or threading.current_thread().name.startswith("lucid-numpy")):
+    if threads < 2 or length < 2 or elements < MIN_ELEMENTS or _nested():
         body(0, length)
         return
     bounds = _chunks(length, threads)
@@ -113,11 +116,25 @@ def parallel_for(length: int, elements: int, body: Callable[[int, int], object])
     # Each worker runs in a copy of the caller's context, so np.errstate applies there too.
     futures = [pool.submit(contextvars.copy_context().run, body, lo, hi)
                for lo, hi in bounds[:-1]]
+    _finish(futures, lambda: body(*bounds[-1]))
+
+
+def _nested() -> bool:
+    """True inside a parallel region (a pool thread, or the caller running its own share)."""
+    return (getattr(_local, "depth", 0) > 0
+            or threading.current_thread().name.startswith("lucid-numpy"))
+
+
+def _finish(futures: list[Any], own_share: Callable[[], object]) -> None:
+    """Run the caller's ``own_share`` (as a nested region), wait for ``futures``, re-raise."""
     error: BaseException | None = None
+    _local.depth = getattr(_local, "depth", 0) + 1
     try:
-        body(*bounds[-1])
+        own_share()
     except BaseException as exc:  # still wait for the workers before re-raising
         error = exc
+    finally:
+        _local.depth -= 1
     for f in futures:
         try:
             f.result()
@@ -125,6 +142,89 @@ def parallel_for(length: int, elements: int, body: Callable[[int, int], object])
             error = error or exc
     if error is not None:
         raise error
+
+
+# ------------------------------------------------------------------ BLAS thread control
+_blas_lock = threading.Lock()
+_blas_libs: list[Any] | None = None  #: threadpoolctl's BLAS library controllers ([]: none)
+_blas_depth = 0  #: how many parallel block regions currently hold BLAS at one thread
+_blas_saved: list[int] = []
+
+
+def _blas_controllers() -> list[Any]:
+    """The loaded BLAS libraries' thread controllers (threadpoolctl), found once; [] without."""
+    global _blas_libs
+    if _blas_libs is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas_libs = []
+        else:
+            ctl = ThreadpoolController()
+            _blas_libs = [lib for lib in ctl.lib_controllers if lib.user_api == "blas"]
+    return _blas_libs
+
+
+def can_split_blas_work() -> bool:
+    """True when BLAS calls can be spread over the pool (BLAS can be held at one thread)."""
+    return num_threads() > 1 and bool(_blas_controllers())
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Hold every BLAS library at one thread (restored afterwards; nesting-safe)."""
+    global _blas_depth, _blas_saved
+    libs = _blas_controllers()
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_saved = [lib.num_threads for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _blas_depth += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                for lib, n in zip(libs, _blas_saved):
+                    lib.set_num_threads(n)
+
+
+def parallel_blocks(count: int, body: Callable[[int], object]) -> None:
+    """Call ``body(k)`` for every ``k`` in ``range(count)``, spread over the threads.
+
+    For blocks that each run a GEMM (a convolution's im2col + GEMM for a few images): the
+    threads pull block numbers from a shared counter while BLAS is held at one thread, so
+    every thread copies and multiplies its own blocks from its own cache. Which thread runs a
+    block never changes what the block computes. With one thread, one block, inside another
+    parallel region, or when BLAS threads cannot be controlled (no threadpoolctl), the
+    blocks run one after the other on the calling thread (BLAS then uses its own threads).
+    ``body`` must write disjoint outputs for different blocks.
+    """
+    if count < 2 or _nested() or not can_split_blas_work():
+        for k in range(count):
+            body(k)
+        return
+    workers = min(num_threads(), count)
+    counter = itertools.count()
+    failed = threading.Event()
+
+    def work() -> None:
+        for k in counter:
+            if k >= count or failed.is_set():
+                return
+            try:
+                body(k)
+            except BaseException:
+                failed.set()
+                raise
+
+    with _single_threaded_blas():
+        pool = _executor()
+        futures = [pool.submit(contextvars.copy_context().run, work)
+                   for _ in range(workers - 1)]
+        _finish(futures, work)
 
 
 def _split_operands(args: tuple[Any, ...]) -> tuple[tuple[int, ...], list[Any]] | None:

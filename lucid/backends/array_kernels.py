@@ -84,6 +84,19 @@ class Passes:
         """
         body(0, length)
 
+    def blocks(self, count: int, body: Callable[[int], object]) -> None:
+        """Run ``body(k)`` for every ``k`` in ``range(count)`` (here: in order).
+
+        Each block is a convolution's share of work (its im2col copy and its GEMM) that
+        writes outputs no other block writes; an override may run blocks concurrently.
+        """
+        for k in range(count):
+            body(k)
+
+    def image_step(self, n: int) -> int:
+        """Images per GEMM call of an unpadded 1x1 convolution (here: all ``n`` in one)."""
+        return n
+
 
 # ----------------------------------------------------------------------------------------
 # Helpers
@@ -220,16 +233,35 @@ def conv2d(p: Passes, x: Array, w: Array, stride: Pair, padding: Pair, dilation:
         # (G, O/G, C/G) @ (N, G, C/G, L) -> (N, G, O/G, L), which is already NCHW.
         if tuple(stride) != (1, 1):
             x = p.contiguous(x[:, :, :: stride[0], :: stride[1]])
-        return (w3 @ x.reshape(n, groups, cg, ho * wo)).reshape(n, o, ho, wo)
+        return _per_image_matmul(p, w3, x.reshape(n, groups, cg, ho * wo)).reshape(
+            n, o, ho, wo)
     xpad = _pad(p, x, padding)
     y = p.xp.empty((n, o, ho, wo), dtype=x.dtype)
-    for imgs, rows in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize):
+    blocks = list(_blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize))
+
+    def block(k: int) -> None:
+        imgs, rows = blocks[k]
         nb, nr = imgs.stop - imgs.start, rows.stop - rows.start
         xb = xpad[imgs, :, rows.start * stride[0] :]  # the input rows this band reads
         cols = _im2col(p, xb, (kh, kw), stride, dilation, (nr, wo), groups)
         yb = w3 @ cols  # (G, O/G, nb*nr*Wo): one GEMM per group for the whole block
         p.assign(y[imgs, :, rows], yb.reshape(o, nb, nr, wo).transpose(1, 0, 2, 3))
+
+    p.blocks(len(blocks), block)
     return y
+
+
+def _per_image_matmul(p: Passes, a: Array, b: Array) -> Array:
+    """``a @ b`` for ``b`` of shape ``(N, ...)``: NumPy's matmul runs one GEMM per image,
+    here spread over :meth:`Passes.blocks` in groups of :meth:`Passes.image_step` images."""
+    n = b.shape[0]
+    step = p.image_step(n)
+    if step >= n:
+        return a @ b
+    out = p.xp.empty((n,) + a.shape[:-1] + b.shape[-1:], dtype=p.xp.result_type(a, b))
+    p.blocks(-(-n // step), lambda k: p.xp.matmul(a, b[k * step : (k + 1) * step],
+                                                 out=out[k * step : (k + 1) * step]))
+    return out
 
 
 def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pair,
@@ -241,7 +273,8 @@ def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pa
     ho, wo = gy.shape[2:]
     w3t = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, CgKK, O/G)
     if _is_pointwise(w.shape, padding):
-        g = (w3t @ gy.reshape(n, groups, o // groups, ho * wo)).reshape(n, c, ho, wo)
+        g = _per_image_matmul(p, w3t, gy.reshape(n, groups, o // groups, ho * wo)).reshape(
+            n, c, ho, wo)
         if tuple(stride) == (1, 1):
             return g
         gx = xp.zeros(x_shape, dtype=gy.dtype)
@@ -257,8 +290,11 @@ def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pa
         return conv2d(p, gy, wt, (1, 1), full_pad, dilation, groups)
     gx = xp.zeros(x_shape, dtype=gy.dtype)
     taps = list(_tap_slices((h, wd), (ho, wo), (kh, kw), stride, padding, dilation))
-    for imgs, _ in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * gy.itemsize,
-                           split_rows=False):
+    blocks = [imgs for imgs, _ in _blocks(p.block_bytes, n, ho,
+                                          c * kh * kw * wo * gy.itemsize, split_rows=False)]
+
+    def block(k: int) -> None:
+        imgs = blocks[k]
         # (G, CgKK, O/G) @ (G, O/G, nb*L): the gradient of every im2col entry.
         gcols = (w3t @ _to_channel_major(p, gy[imgs], groups)).reshape(
             c, kh, kw, imgs.stop - imgs.start, ho, wo)
@@ -266,12 +302,14 @@ def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pa
         # channels are independent, so threads can take a share of them each.
         gxb = gx[imgs]
 
-        def col2im(lo: int, hi: int, gxb: Array = gxb, gcols: Array = gcols) -> None:
+        def col2im(lo: int, hi: int) -> None:
             gxc = gxb[:, lo:hi]
             for i, j, x_idx, y_idx in taps:
                 gxc[x_idx] += gcols[lo:hi, i, j].transpose(1, 0, 2, 3)[y_idx]
 
         p.split(c, gcols.size, col2im)
+
+    p.blocks(len(blocks), block)
     return gx
 
 
@@ -283,19 +321,29 @@ def conv2d_grad_weight(p: Passes, gy: Array, x: Array, w_shape: Shape, stride: P
     ho, wo = gy.shape[2:]
     xp = p.xp
     xpad = _pad(p, x, padding)
-    gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=gy.dtype)  # gw transposed
     # For a 1x1 stride-1 convolution, the "im2col" of a single image is a free reshape, while
     # a block of several images costs a transposing copy: only group enough images to give
     # the GEMM a reasonably long inner dimension.
     pointwise = _is_pointwise(w_shape, padding) and tuple(stride) == (1, 1)
     max_images = -(-1024 // max(1, ho * wo)) if pointwise else None
-    for imgs, rows in _blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize, True,
-                              max_images):
+    blocks = list(_blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize, True,
+                          max_images))
+    parts: list[Array] = [None] * len(blocks)
+
+    def block(k: int) -> None:
+        imgs, rows = blocks[k]
         xb = xpad[imgs, :, rows.start * stride[0] :]
         cols = _im2col(p, xb, (kh, kw), stride, dilation, (rows.stop - rows.start, wo), groups)
-        # gw[g] += gy[g] @ cols[g]^T, computed as (cols[g] @ gy[g]^T)^T: OpenBLAS is a
-        # little faster with the long side of the small result as the row dimension.
-        gw_t += cols @ _to_channel_major(p, gy[imgs, :, rows], groups).transpose(0, 2, 1)
+        # gw[g] = sum over blocks of gy[g] @ cols[g]^T, computed as (cols[g] @ gy[g]^T)^T:
+        # OpenBLAS is a little faster with the long side of the small result as the rows.
+        parts[k] = cols @ _to_channel_major(p, gy[imgs, :, rows], groups).transpose(0, 2, 1)
+
+    p.blocks(len(blocks), block)
+    # The blocks' shares are added in block order, whichever thread computed them, so the
+    # result does not depend on the thread count.
+    gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=gy.dtype)  # gw transposed
+    for part in parts:
+        gw_t += part
     return xp.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w_shape)
 
 
