@@ -63,7 +63,16 @@ class SelectiveKernel(Module):
                  attn_min: int | None = None, attn_channels: int | None = None,
                  split_input: bool = True, dilated: bool = True) -> None:
         super().__init__()
-        kernel_sizes = tuple(int(k) for k in kernel_sizes)
+        if not isinstance(kernel_sizes, Sequence) or not all(
+                isinstance(k, int) and not isinstance(k, bool) for k in kernel_sizes):
+            raise TypeError(f"SelectiveKernel: kernel_sizes must be a sequence of ints, got "
+                            f"{kernel_sizes!r}")
+        kernel_sizes = tuple(kernel_sizes)
+        for name, value in (("groups", groups), ("stride", stride), ("dilation", dilation)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"SelectiveKernel: {name} must be an int, got {value!r}")
+            if value < 1:
+                raise ValueError(f"SelectiveKernel: {name} must be >= 1, got {value}")
         if len(kernel_sizes) < 2:
             raise ValueError(f"kernel_sizes needs at least two branches, got {kernel_sizes}")
         if any(k < 1 or k % 2 == 0 for k in kernel_sizes):
@@ -92,6 +101,10 @@ class SelectiveKernel(Module):
         )
         if attn_channels is None:
             attn_channels = make_divisible(out_channels * attn_ratio, attn_divisor, attn_min)
+        if not isinstance(attn_channels, int) or isinstance(attn_channels, bool) \
+                or attn_channels < 1:
+            raise ValueError(f"SelectiveKernel: attn_channels must be a positive int, got "
+                             f"{attn_channels!r}")
         self.attn = SelectiveKernelAttention(out_channels, num_paths, attn_channels)
 
     def forward(self, x: Tensor) -> Tensor:

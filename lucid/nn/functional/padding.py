@@ -34,7 +34,9 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     length, ``circular`` at most the axis length.
     """
     amounts = tuple(pad)
-    if len(amounts) % 2 or not all(isinstance(p, int) for p in amounts):
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in amounts):
+        raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
+    if len(amounts) % 2:
         raise ValueError(f"pad: pad must be an even-length sequence of ints, got {pad!r}")
     n_axes = len(amounts) // 2
     if n_axes > input.ndim:
@@ -52,6 +54,10 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     for k in range(n_axes):
         widths[input.ndim - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
     x = input
+    for (lo, hi), size in zip(widths, input.shape, strict=True):
+        if size + lo + hi < 0:
+            raise ValueError(f"pad: negative padding {(lo, hi)} crops more than the axis length "
+                             f"{size} (input shape {input.shape})")
     if mode == "constant":
         if any(p < 0 for pair in widths for p in pair):  # crop first
             crop = tuple(slice(max(-lo, 0), size - max(-hi, 0))

@@ -25,16 +25,21 @@ def _sizes(x: Tensor, size: Any, scale_factor: Any) -> tuple[list[int], list[flo
         raise ValueError(f"interpolate: give exactly one of size and scale_factor, got "
                          f"size={size!r}, scale_factor={scale_factor!r}")
     if size is not None:
-        sizes = [size] * len(spatial) if isinstance(size, int) else list(size)
-        if len(sizes) != len(spatial) or not all(isinstance(v, int) and v > 0 for v in sizes):
+        sizes = [size] * len(spatial) if not isinstance(size, (list, tuple)) else list(size)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+            raise TypeError(f"interpolate: size must be an int or a sequence of ints, got "
+                            f"{size!r}")
+        if len(sizes) != len(spatial) or not all(v > 0 for v in sizes):
             raise ValueError(f"interpolate: size must be a positive int or {len(spatial)} of "
                              f"them for input of shape {x.shape}, got {size!r}")
         return sizes, [None] * len(spatial)
-    scales = [scale_factor] * len(spatial) if isinstance(scale_factor, (int, float)) \
+    scales = [scale_factor] * len(spatial) if not isinstance(scale_factor, (list, tuple)) \
         else list(scale_factor)
-    if len(scales) != len(spatial) or not all(isinstance(v, (int, float)) and v > 0
-                                              for v in scales):
-        raise ValueError(f"interpolate: scale_factor must be a positive number or "
+    if not all(isinstance(v, (int, float)) for v in scales):
+        raise TypeError(f"interpolate: scale_factor must be a number or a sequence of numbers, "
+                        f"got {scale_factor!r}")
+    if len(scales) != len(spatial) or not all(0 < v < math.inf for v in scales):
+        raise ValueError(f"interpolate: scale_factor must be a finite positive number or "
                          f"{len(spatial)} of them for input of shape {x.shape}, got "
                          f"{scale_factor!r}")
     sizes = [int(math.floor(n * float(f))) for n, f in zip(spatial, scales, strict=True)]
