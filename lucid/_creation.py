@@ -6,6 +6,7 @@ from typing import Any
 
 from . import _dtype
 from ._tensor import Tensor
+from .autograd.engine import share_with_host
 from .backends import Backend, get_backend
 from .backends.registry import current_backend, seed_all
 from .ops._support import int_arg, size_arg
@@ -50,8 +51,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
     if isinstance(data, Tensor):
         data = data.detach()
         out = data.to(backend) if backend is not None else data
-        out = Tensor._wrap(out.backend.add(out.data, 0) if dtype is None
-                           else out.backend.astype(out.data, _dtype.get_dtype(dtype)), out.backend)
+        out = Tensor._wrap(out.backend.add(out._data, 0) if dtype is None
+                           else out.backend.astype(out._data, _dtype.get_dtype(dtype)), out.backend)
         return out.requires_grad_(True) if requires_grad else out
     if not isinstance(data, (int, float, bool, list, tuple)) and callable(
             getattr(data, "copy", None)):
@@ -223,9 +224,28 @@ def rand_like(x: Tensor, dtype: Any = None, backend: Any = None, *,
 
 
 def from_numpy(array: Any, backend: str | Backend | None = None) -> Tensor:
-    """Wrap a NumPy array (shared memory on the NumPy backend, copied elsewhere)."""
+    """Wrap a NumPy array (shared memory on the NumPy backend, copied elsewhere).
+
+    As in PyTorch, writes into ``array`` show in the tensor and the other way round. lucid
+    cannot see such writes, so the rule for gradients is: once the tensor requires grad, each
+    op that saves it for backward keeps a copy and ``backward()`` raises if ``array`` was
+    changed in between (PyTorch silently returns a wrong gradient). While the tensor does not
+    require grad, keep ``array`` unchanged until backward yourself, as in PyTorch: checking it
+    would copy every data batch. ``lucid.tensor(array)`` copies instead of sharing.
+    """
+    if not (hasattr(array, "shape") and hasattr(array, "dtype")) or isinstance(array, Tensor):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     b = _backend(backend)
-    return Tensor._wrap(b.asarray(array), b)
+    arr = b.asarray(array)
+    try:
+        b.dtype_of(arr)
+    except TypeError:
+        raise TypeError(f"from_numpy: can't convert an array of type {array.dtype}; the "
+                        f"supported types are {', '.join(sorted(_dtype.ALL_DTYPES))}") from None
+    t = Tensor._wrap(arr, b)
+    if arr is array:
+        share_with_host(t)
+    return t
 
 
 def manual_seed(seed: int) -> None:

@@ -8,6 +8,7 @@ the tensor shows of its values (``item``, ``tolist``, ``repr``) goes through its
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
 class Tensor:
     """An n-dimensional array on one backend, optionally recording operations for autograd."""
 
-    __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "_node", "_retains_grad",
                  "_grad_hooks", "_version", "__weakref__")
     __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
 
-    data: Any
+    _data: Any
     backend: Backend
     requires_grad: bool
     grad: Tensor | None
@@ -42,12 +43,12 @@ class Tensor:
         if isinstance(data, Tensor):
             if data.backend is not b:
                 data = data.to(b)
-            arr = data.data
+            arr = data._data
             if dtype is not None:
                 arr = b.astype(arr, _dtype.get_dtype(dtype))
         else:
             arr = _to_native(b, data, dtype)
-        self.data = arr
+        self._data = arr
         self.backend = b
         self.grad: Tensor | None = None
         self._node: Node | None = None
@@ -61,7 +62,7 @@ class Tensor:
     def _wrap(cls, data: Any, backend: Backend, node: Node | None = None) -> Tensor:
         """Fast internal constructor around an existing native array."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.backend = backend
         t.grad = None
         t._node = node
@@ -72,23 +73,49 @@ class Tensor:
 
     # ------------------------------------------------------------ properties
     @property
+    def data(self) -> Any:
+        """The backend's native array holding the values (the array itself, not a copy).
+
+        Stricter than PyTorch, to rule out silently wrong gradients: while the tensor
+        requires grad, handing its array to code outside lucid counts as an in-place write
+        (that code may write into it, and no array library tells lucid), so the version
+        counter is bumped and a later backward through a graph that saved this tensor raises
+        PyTorch's "modified by an inplace operation" error. PyTorch gives ``x.data`` its own
+        version counter, so there such writes go unnoticed. Initialising parameters through
+        ``.data`` before the forward pass is unaffected; to read values between forward and
+        backward use ``detach()``, ``tolist()`` or ``item()``. lucid's own modules read the
+        array without counting: they never write into arrays.
+        """
+        if self.requires_grad:
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if not (caller == "lucid" or caller.startswith("lucid.")):
+                self._version += 1
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the array: an in-place write, so the version counter is bumped."""
+        self._data = value
+        self._version = getattr(self, "_version", -1) + 1
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The tensor's shape as a tuple of ints."""
-        return tuple(self.backend.shape(self.data))
+        return tuple(self.backend.shape(self._data))
 
     @property
     def dtype(self) -> _dtype.DType:
         """The tensor's lucid dtype."""
-        return self.backend.dtype_of(self.data)
+        return self.backend.dtype_of(self._data)
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return len(self.backend.shape(self.data))
+        return len(self.backend.shape(self._data))
 
     def size(self, dim: int | None = None) -> Any:
         """The shape (a tuple), or the length of dimension ``dim``, as PyTorch's ``size``."""
-        shape = tuple(self.backend.shape(self.data))
+        shape = tuple(self.backend.shape(self._data))
         if dim is None:
             return shape
         d = _wrap_dim(dim, len(shape), "size")
@@ -97,7 +124,7 @@ class Tensor:
     def numel(self) -> int:
         """Number of elements."""
         n = 1
-        for s in self.backend.shape(self.data):
+        for s in self.backend.shape(self._data):
             n *= s
         return n
 
@@ -129,23 +156,33 @@ class Tensor:
     def numpy(self) -> Any:
         """Return the values as a host ``numpy.ndarray`` (shares memory on the NumPy backend).
 
-        NumPy is lucid's host interchange format: this is how values leave a backend.
+        NumPy is lucid's host interchange format: this is how values leave a backend. For a
+        tensor that requires grad the array is a *read-only* view: a write into it would
+        change values that backward needs without lucid noticing, so NumPy refuses the write
+        on the spot ("assignment destination is read-only"). PyTorch refuses the call itself
+        ("Can't call numpy() on Tensor that requires grad"); lucid lets reading through, since
+        reading is safe, and ``t.detach().numpy()`` gives a writable array as in PyTorch.
         """
-        return self.backend.to_numpy(self.data)
+        arr = self.backend.to_numpy(self._data)
+        return _read_only(arr) if self.requires_grad else arr
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        arr = self.backend.to_numpy(self.data)
-        return arr if dtype is None else arr.astype(dtype)
+        """NumPy's conversion hook (``numpy.asarray(t)``): read-only for a tensor that
+        requires grad, as :meth:`numpy`."""
+        arr = self.backend.to_numpy(self._data)
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        return _read_only(arr) if self.requires_grad else arr
 
     def item(self) -> Any:
         """Return the single value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.backend.item(self.data)
+        return self.backend.item(self._data)
 
     def tolist(self) -> Any:
         """Return the values as (nested) Python lists."""
-        return self.backend.tolist(self.data)
+        return self.backend.tolist(self._data)
 
     def to(self, target: Any = None, dtype: Any = None) -> Tensor:
         """Return this tensor on another backend and/or dtype (``t.to("cupy")``)."""
@@ -216,14 +253,14 @@ class Tensor:
             if not isinstance(out, Tensor) or out.backend is not b:
                 raise TypeError(f"tensor hook {on_grad.__name__!r} must return None or a "
                                 f"lucid.Tensor on backend {b.name!r}, got {out!r}")
-            return out.data
+            return out._data
 
         on_grad.__name__ = getattr(hook, "__name__", type(hook).__name__)
         return add_hook(hooks, on_grad)
 
     def detach(self) -> Tensor:
         """Return a tensor sharing the data but cut from the graph."""
-        return Tensor._wrap(self.data, self.backend)
+        return Tensor._wrap(self._data, self.backend)
 
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
         """Compute gradients of this tensor with respect to the graph's leaves.
@@ -249,7 +286,7 @@ class Tensor:
                 raise MixedBackendError(
                     f"backward: the gradient is on backend {gradient.backend.name!r} but the "
                     f"tensor on {b.name!r}; move it with .to({b.name!r}) first")
-            g = gradient.data
+            g = gradient._data
         else:
             g = gradient if b.is_native(gradient) else b.asarray(gradient, self.dtype)
         if tuple(b.shape(g)) != self.shape:
@@ -263,7 +300,7 @@ class Tensor:
         if self.grad is None:
             self.grad = Tensor._wrap(g if owned else b.add(g, 0), b)
         else:
-            self.grad = Tensor._wrap(b.add(self.grad.data, g), b)
+            self.grad = Tensor._wrap(b.add(self.grad._data, g), b)
 
     def clone(self) -> Tensor:
         """Return a differentiable copy."""
@@ -276,12 +313,12 @@ class Tensor:
         if self._node is not None:
             raise RuntimeError("only tensors created by the user (graph leaves) can be pickled "
                                "or deep-copied; call .detach() first")
-        return (_rebuild, (type(self), self.backend.name, self.backend.to_numpy(self.data),
+        return (_rebuild, (type(self), self.backend.name, self.backend.to_numpy(self._data),
                            self.requires_grad, self.grad))
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:
-        body = self.backend.format_array(self.data, prefix="tensor(")
+        body = self.backend.format_array(self._data, prefix="tensor(")
         extras = []
         if self.backend.name != DEFAULT_BACKEND:
             extras.append(f"backend={self.backend.name!r}")
@@ -953,6 +990,13 @@ class Tensor:
     def round(self, *, decimals=0):
         """Element-wise rounding to ``decimals`` places (halves to even)."""
         return _ops.round(self, decimals=decimals)
+
+
+def _read_only(arr: Any) -> Any:
+    """A view of the host array ``arr`` that NumPy refuses to write through (no copy)."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 def _size_arg(size: tuple[Any, ...]) -> tuple[int, ...]:

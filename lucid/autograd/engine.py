@@ -13,6 +13,7 @@ arrays of the tensors' backend.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from . import anomaly_mode
@@ -38,7 +39,8 @@ class Node:
     """
 
     __slots__ = ("function", "backend", "inputs", "input_nodes", "needs_input_grad",
-                 "saved_tensors", "saved_versions", "saved_output", "_released", "__dict__")
+                 "saved_tensors", "saved_versions", "saved_output", "saved_host_copies",
+                 "_released", "__dict__")
 
     def __init__(self, function: type[Function], backend: Backend,
                  needs_input_grad: tuple[bool, ...]) -> None:
@@ -55,6 +57,9 @@ class Node:
         #: ``(weak reference, version)`` of the output when its array was saved for
         #: backward (else None); an in-place op moves it to the tensor it changed
         self.saved_output: Any = None
+        #: ``(input position, copy)`` of each saved input whose memory is shared with a host
+        #: array (``lucid.from_numpy``): writes there bump no version, so backward compares
+        self.saved_host_copies: tuple[tuple[int, Any], ...] = ()
         self._released = False
 
     @property
@@ -87,6 +92,16 @@ class Node:
             if t._version != expected:
                 raise RuntimeError(_modified(t, f"input {i} of {self.name}Backward",
                                              expected))
+        for i, copy in self.saved_host_copies:
+            t = self.inputs[i]
+            if not _same_values(t.backend, t._data, copy):
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"in place: [{t.dtype} [{', '.join(map(str, t.shape))}]], which is input "
+                    f"{i} of {self.name}Backward, shares its memory with the NumPy array given "
+                    f"to lucid.from_numpy, and that array was written to after the forward "
+                    f"pass. Hint: keep the array unchanged until backward, or create the "
+                    f"tensor with lucid.tensor(array), which copies.")
         if self.saved_output is not None:
             ref, expected = self.saved_output
             out = ref()
@@ -109,12 +124,52 @@ class Node:
         return f"<{self.function.__name__}Backward>"
 
 
+#: ``id``\ s of the tensors whose array is shared with a host array the caller keeps
+#: (``lucid.from_numpy``) and that require grad; see :func:`share_with_host`
+_shared_with_host: set[int] = set()
+
+
+def share_with_host(t: Any) -> None:
+    """Watch tensor ``t``, whose array the caller also holds (``lucid.from_numpy``).
+
+    Writes into that array are invisible to version counters. So while ``t`` requires grad,
+    each node that saves its array keeps a copy, and backward raises if the values changed:
+    a cost paid only by such tensors (data batches, which do not require grad, pay nothing).
+    """
+    key = id(t)
+    if key not in _shared_with_host:
+        _shared_with_host.add(key)
+        weakref.finalize(t, _shared_with_host.discard, key)
+
+
+def host_copies(inputs: tuple[Any, ...], positions: list[tuple[int, int]]
+                ) -> tuple[tuple[int, Any], ...]:
+    """Copies of the saved inputs (by position) that :func:`share_with_host` watches."""
+    out = []
+    for i, _ in positions:
+        t = inputs[i]
+        if id(t) in _shared_with_host and t.requires_grad:
+            b = t.backend
+            out.append((i, b.concatenate([b.reshape(t._data, (-1,))], 0)))
+    return tuple(out)
+
+
+def _same_values(b: Backend, current: Any, copy: Any) -> bool:
+    """Do ``current`` (any shape) and the flat ``copy`` hold the same values (NaN = NaN)?"""
+    flat = b.reshape(current, (-1,))
+    same = b.logical_or(b.equal(flat, copy),
+                        b.logical_and(b.not_equal(flat, flat), b.not_equal(copy, copy)))
+    return bool(b.item(b.all(same, None, False)))
+
+
 def _modified(t: Any, what: str, expected: int) -> str:
     dims = ", ".join(map(str, t.shape))
     return (f"one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{t.dtype} [{dims}]], which is {what}, is at version "
             f"{t._version}; expected version {expected} instead. Hint: clone() the tensor "
-            f"before modifying it in place, or modify a copy.")
+            f"before modifying it in place, or modify a copy. (Handing out the array of a "
+            f"tensor that requires grad through .data also counts as a write; read values "
+            f"with .detach(), .tolist() or .item().)")
 
 
 def _key(t: Any, node: Any) -> int:

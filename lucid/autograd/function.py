@@ -35,7 +35,7 @@ from typing import Any
 from ..backends import MixedBackendError
 from . import anomaly_mode
 from .anomaly_mode import flags as _anomaly
-from .engine import Node
+from .engine import Node, _shared_with_host, host_copies
 from .grad_mode import is_grad_enabled
 
 #: The tensor class results are wrapped in. :mod:`lucid._tensor` registers ``lucid.Tensor``
@@ -80,7 +80,7 @@ class Function:
                         f"{cls.__name__}: tensors are on different backends "
                         f"({backend.name!r} and {a.backend.name!r}); move one with "
                         f".to({backend.name!r}) first")
-                arrays.append(a.data)
+                arrays.append(a._data)
                 needs.append(a.requires_grad)
                 requires_grad = requires_grad or a.requires_grad
             else:
@@ -115,9 +115,11 @@ class Function:
         if saved:  # remember versions, to refuse a backward through arrays changed in place
             kept = {id(s) for s in saved}
             versions = [(i, a._version) for i, a in enumerate(inputs)
-                        if a is not None and id(a.data) in kept]
+                        if a is not None and id(a._data) in kept]
             if versions:
                 ctx.saved_versions = tuple(versions)
+                if _shared_with_host:  # tensors sharing a caller's NumPy array (rare)
+                    ctx.saved_host_copies = host_copies(ctx.inputs, versions)
             if id(out) in kept:
                 ctx.saved_output = (weakref.ref(result), 0)
         return result

@@ -56,7 +56,7 @@ class Embedding(Module):
             rows = b.reshape(b.arange(0, self.num_embeddings, 1, int64),
                              (self.num_embeddings, 1))
             keep = b.not_equal(rows, self.padding_idx)
-            self.weight.data = b.where(keep, self.weight.data, 0.0)
+            self.weight.data = b.where(keep, self.weight._data, 0.0)
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the rows at the integer indices ``input`` (shape ``input.shape + (dim,)``)."""

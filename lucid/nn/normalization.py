@@ -66,7 +66,7 @@ class _BatchNorm(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             nbt = self.num_batches_tracked
-            nbt.data = nbt.backend.add(nbt.data, 1)
+            nbt.data = nbt.backend.add(nbt._data, 1)
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(nbt.item())
         use_batch_stats = self.training or not self.track_running_stats

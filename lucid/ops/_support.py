@@ -270,7 +270,10 @@ def shape_arg(shape: Sequence[Any], op: str = "shape") -> tuple[int, ...]:
         if isinstance(one, (str, bytes)) or not hasattr(one, "__iter__"):
             return (int_arg(one, "size", op),)
         shape = tuple(one)
-    return tuple(int_arg(s, f"size[{i}]", op) for i, s in enumerate(shape))
+    for s in shape:
+        if type(s) is not int:  # the rare path: convert (NumPy ints) or refuse (floats)
+            return tuple(int_arg(s, f"size[{i}]", op) for i, s in enumerate(shape))
+    return tuple(shape)
 
 
 def size_arg(shape: Sequence[Any], op: str) -> tuple[int, ...]:

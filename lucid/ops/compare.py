@@ -16,8 +16,8 @@ def _binary(name: str) -> Callable[[Any, Any], Tensor]:
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.backend is not b.backend:
             raise mixed_error(a, b, name)
         bk = ref.backend
-        va = a.data if isinstance(a, Tensor) else a
-        vb = b.data if isinstance(b, Tensor) else b
+        va = a._data if isinstance(a, Tensor) else a
+        vb = b._data if isinstance(b, Tensor) else b
         try:
             return Tensor._wrap(getattr(bk, name)(va, vb), bk)
         except ValueError:
@@ -41,22 +41,22 @@ logical_or = _binary("logical_or")
 
 def logical_not(x: Tensor) -> Tensor:
     """Element-wise logical not."""
-    return Tensor._wrap(x.backend.logical_not(x.data), x.backend)
+    return Tensor._wrap(x.backend.logical_not(x._data), x.backend)
 
 
 def isnan(x: Tensor) -> Tensor:
     """Element-wise: is the value NaN? (a bool tensor)."""
-    return Tensor._wrap(x.backend.isnan(x.data), x.backend)
+    return Tensor._wrap(x.backend.isnan(x._data), x.backend)
 
 
 def isinf(x: Tensor) -> Tensor:
     """Element-wise: is the value +inf or -inf? (a bool tensor)."""
-    return Tensor._wrap(x.backend.isinf(x.data), x.backend)
+    return Tensor._wrap(x.backend.isinf(x._data), x.backend)
 
 
 def isfinite(x: Tensor) -> Tensor:
     """Element-wise: is the value neither infinite nor NaN? (a bool tensor)."""
-    return Tensor._wrap(x.backend.isfinite(x.data), x.backend)
+    return Tensor._wrap(x.backend.isfinite(x._data), x.backend)
 
 
 def _logical_reduce(x: Tensor, name: str, dim: Any, keepdim: bool, axis: Any,
@@ -65,7 +65,7 @@ def _logical_reduce(x: Tensor, name: str, dim: Any, keepdim: bool, axis: Any,
 
     axes = axes_arg(axis, x.ndim, dim, name)
     b = x.backend
-    return Tensor._wrap(getattr(b, name)(x.data, axes, keep_arg(keepdim, keepdims)), b)
+    return Tensor._wrap(getattr(b, name)(x._data, axes, keep_arg(keepdim, keepdims)), b)
 
 
 def any(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,

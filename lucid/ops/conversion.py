@@ -47,6 +47,6 @@ def to_backend(x: Tensor, target: Backend) -> Tensor:
 def astype(x: Tensor, dtype: _dtype.DType) -> Tensor:
     """Convert ``x`` to ``dtype``; gradients flow between floating dtypes."""
     if not dtype.is_floating:
-        return Tensor._wrap(x.backend.astype(x.data, dtype), x.backend)
+        return Tensor._wrap(x.backend.astype(x._data, dtype), x.backend)
     return Cast.apply(x, dtype)
 

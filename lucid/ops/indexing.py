@@ -30,7 +30,7 @@ class GetItem(Function):
 
 def _native_index(b: Backend, index: Any) -> Any:
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
         return tuple(_native_index(b, i) for i in index)
     if isinstance(index, list):

@@ -33,7 +33,7 @@ def apply_inplace(t: Tensor, name: str, compute: Callable[[Tensor], Any]) -> Ten
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
                            f"in-place operation; wrap it in lucid.no_grad() or work on a "
                            f"clone()")
-    before = Tensor._wrap(t.data, t.backend, t._node)  # the graph's view of the old state
+    before = Tensor._wrap(t._data, t.backend, t._node)  # the graph's view of the old state
     before.requires_grad = t.requires_grad
     before._version = t._version
     out = compute(before)
@@ -47,7 +47,7 @@ def apply_inplace(t: Tensor, name: str, compute: Callable[[Tensor], Any]) -> Ten
             raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
                                f"output type {t.dtype}")
         out = out.astype(t.dtype)
-    t.data = out.data
+    t._data = out._data
     if grad_on and out._node is not None:
         t._node = out._node
         t.requires_grad = True

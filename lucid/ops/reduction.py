@@ -198,7 +198,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: bool | Non
         return getattr(return_types, name)(x.clone(), Tensor._wrap(
             x.backend.zeros((), _INT64), x.backend))
     b = x.backend
-    idx = arg(x.data, ax, True)
+    idx = arg(x._data, ax, True)
     values = TakeAlong.apply(x, idx, ax)
     if not keep:
         values = values.squeeze(ax)
@@ -243,7 +243,7 @@ def _arg_extreme(x: Tensor, name: str, dim: Any, keep: bool) -> Tensor:
     ax = None if dim is None else wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
         return Tensor._wrap(b.zeros((), _INT64), b)
-    return Tensor._wrap(getattr(b, name)(x.data, ax, keep), b)
+    return Tensor._wrap(getattr(b, name)(x._data, ax, keep), b)
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -317,7 +317,7 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = 
     axes = axes_arg(axis, x.ndim, dim, "logsumexp")
     keep = keep_arg(keepdim, keepdims)
     b = x.backend
-    m = b.max(x.data, axes, True)
+    m = b.max(x._data, axes, True)
     m = b.where(b.isfinite(m), m, 0.0)  # all -inf (or +inf) rows: no shift
     shift = Tensor._wrap(m, b)
     out = add(log(sum(exp(sub(x, shift)), axes, True)), shift)

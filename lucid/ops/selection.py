@@ -37,7 +37,7 @@ def _check_along(x: Tensor, dim: int, index: Tensor, op: str) -> None:
                              f"{x.shape} at dimension {d}")
     if index.numel():
         b = x.backend
-        lo, hi = b.item(b.min(index.data, None, False)), b.item(b.max(index.data, None, False))
+        lo, hi = b.item(b.min(index._data, None, False)), b.item(b.max(index._data, None, False))
         size = x.shape[dim]
         if lo < -size or hi >= size:
             bad = hi if hi >= size else lo
@@ -50,7 +50,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     d = _int_dim(dim, input.ndim, "gather")
     idx = _index_tensor(input, index, "gather")
     _check_along(input, d, idx, "gather")
-    return TakeAlong.apply(input, idx.data, d)
+    return TakeAlong.apply(input, idx._data, d)
 
 
 class ScatterAdd(Function):
@@ -123,7 +123,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     idx = _index_tensor(input, index, "scatter")
     _check_along(input, d, idx, "scatter")
     s = _src(input, value if src is None else src, idx, "scatter")
-    return Scatter.apply(input, idx.data, s, d)
+    return Scatter.apply(input, idx._data, s, d)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:
@@ -131,7 +131,7 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     d = _int_dim(dim, input.ndim, "scatter_add")
     idx = _index_tensor(input, index, "scatter_add")
     _check_along(input, d, idx, "scatter_add")
-    return ScatterAdd.apply(input, idx.data, _src(input, src, idx, "scatter_add"), d)
+    return ScatterAdd.apply(input, idx._data, _src(input, src, idx, "scatter_add"), d)
 
 
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
@@ -145,7 +145,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     if idx.numel():
         b = input.backend
         size = input.shape[d] if input.ndim else 1
-        lo, hi = b.item(b.min(idx.data, None, False)), b.item(b.max(idx.data, None, False))
+        lo, hi = b.item(b.min(idx._data, None, False)), b.item(b.max(idx._data, None, False))
         if lo < -size or hi >= size:
             raise IndexError(f"index_select: index {hi if hi >= size else lo} is out of "
                              f"range for dimension {d} of size {size}")
@@ -186,7 +186,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     b = input.backend
     if input.ndim == 0:
         return Tensor._wrap(b.zeros((), _dtype.int64), b)
-    return Tensor._wrap(b.argsort(input.data, d, bool(descending)), b)
+    return Tensor._wrap(b.argsort(input._data, d, bool(descending)), b)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -194,7 +194,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     if input.ndim == 0:
         return return_types.sort(input.clone(), argsort(input))
     d = _sort_dim(input, dim, "sort")
-    idx = input.backend.argsort(input.data, d, bool(descending))
+    idx = input.backend.argsort(input._data, d, bool(descending))
     return return_types.sort(TakeAlong.apply(input, idx, d), Tensor._wrap(idx, input.backend))
 
 
@@ -207,7 +207,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise ValueError(f"topk: k={k!r} is out of range for dimension {d} of size {size}")
     b = input.backend
     x = input.reshape(1) if input.ndim == 0 else input
-    idx = b.argsort(x.data, d, bool(largest))
+    idx = b.argsort(x._data, d, bool(largest))
     idx = b.getitem(idx, (slice(None),) * d + (slice(0, k),))
     values = TakeAlong.apply(x, idx, d)
     if input.ndim == 0:

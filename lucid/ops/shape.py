@@ -110,13 +110,19 @@ class Pad(Function):
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """Return ``x`` with a new shape (varargs or one tuple); one entry may be -1 (inferred)."""
     new = shape_arg(shape, "reshape")
-    if any(s < -1 for s in new):
-        bad = next(s for s in new if s < -1)
-        raise RuntimeError(f"reshape: invalid shape dimension {bad} in {new}; sizes must be "
-                           f"non-negative, or -1 for the one inferred size")
+    if new and builtins.min(new) < 0:
+        _check_inferred(new)
+    return Reshape.apply(x, new)
+
+
+def _check_inferred(new: tuple[int, ...]) -> None:
+    """A shape with negative entries: only one -1 (inferred), nothing below."""
+    for s in new:
+        if s < -1:
+            raise RuntimeError(f"reshape: invalid shape dimension {s} in {new}; sizes must be "
+                               f"non-negative, or -1 for the one inferred size")
     if new.count(-1) > 1:
         raise RuntimeError(f"reshape: only one dimension can be inferred, got {new}")
-    return Reshape.apply(x, new)
 
 
 def permute(x: Tensor, *axes: Any) -> Tensor:

@@ -44,8 +44,8 @@ def _renorm_rows(weight: Tensor, indices: Tensor, max_norm: float, norm_type: fl
     """Scale the looked-up rows whose ``norm_type``-norm exceeds ``max_norm`` down to it, in
     place and outside autograd (PyTorch's ``embedding_renorm_``)."""
     b = weight.backend
-    w = weight.data
-    used = b.greater(b.scatter_add(b.zeros((weight.shape[0],), weight.dtype), indices.data,
+    w = weight._data
+    used = b.greater(b.scatter_add(b.zeros((weight.shape[0],), weight.dtype), indices._data,
                                    b.ones(indices.shape, weight.dtype)), 0)
     norms = b.power(b.sum(b.power(b.abs(w), norm_type), (1,), False), 1.0 / norm_type)
     shrink = b.logical_and(used, b.greater(norms, max_norm))

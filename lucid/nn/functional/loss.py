@@ -132,11 +132,11 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     """The NLL loss, the per-element weights (0 where ignored) and the 'counts' mask."""
     b = input.backend
     class_dim = 0 if input.ndim == 1 else 1
-    t = target.data
+    t = target._data
     valid = _check_class_range(t, b, input.shape[class_dim], ignore_index, fn)
     safe = b.where(valid, t, b.zeros((), b.dtype_of(t)))
     mask = b.astype(valid, input.dtype)
-    w = mask if weight is None else b.multiply(b.getitem(weight.data, safe), mask)
+    w = mask if weight is None else b.multiply(b.getitem(weight._data, safe), mask)
     loss = mul(_pick(input, safe, class_dim), _const(input, b.negative(w)))
     if reduction == "mean":
         out = loss.sum() / _const(input, b.sum(w, None, False))
@@ -287,7 +287,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     t = _tensor_arg(target, input, "target", fn, input.dtype)
     _same_shape(input, t, fn)
     b = input.backend
-    x = input.data
+    x = input._data
     outside = b.logical_or(b.less(x, 0.0), b.greater(x, 1.0))
     if bool(b.item(b.any(b.logical_or(outside, b.not_equal(x, x)), None, False))):
         raise ValueError(f"{fn}: every input element must be a probability in [0, 1], got "

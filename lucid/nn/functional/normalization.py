@@ -24,8 +24,8 @@ class _RunningStats:
         m = self.momentum
         var = b.subtract(b.divide(1.0, b.multiply(invstd, invstd)), eps)
         unbiased = b.multiply(var, count / max(count - 1, 1))
-        self.mean.data = b.add(b.multiply(self.mean.data, 1 - m), b.multiply(batch_mean, m))
-        self.var.data = b.add(b.multiply(self.var.data, 1 - m), b.multiply(unbiased, m))
+        self.mean.data = b.add(b.multiply(self.mean._data, 1 - m), b.multiply(batch_mean, m))
+        self.var.data = b.add(b.multiply(self.var._data, 1 - m), b.multiply(unbiased, m))
 
 
 class BatchNorm(Function):
@@ -165,14 +165,14 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     axes = tuple(range(2, input.ndim))
     if running_mean is not None and running_var is not None:
         b = input.backend
-        x = input.data
+        x = input._data
         inst_mean = b.mean(x, axes, False)
         centered = b.subtract(x, b.reshape(inst_mean, (n, c) + (1,) * (input.ndim - 2)))
         inst_var = b.divide(b.sum(b.multiply(centered, centered), axes, False), spatial - 1)
         m = momentum
-        running_mean.data = b.add(b.multiply(running_mean.data, 1 - m),
+        running_mean.data = b.add(b.multiply(running_mean._data, 1 - m),
                                   b.multiply(b.mean(inst_mean, (0,), False), m))
-        running_var.data = b.add(b.multiply(running_var.data, 1 - m),
+        running_var.data = b.add(b.multiply(running_var._data, 1 - m),
                                  b.multiply(b.mean(inst_var, (0,), False), m))
     flat = input.reshape((1, n * c) + tuple(input.shape[2:]))
     y = BatchNorm.apply(flat, None, None, eps, None).reshape(input.shape)
