@@ -7,8 +7,9 @@ module call. When on (``with lucid.autograd.detect_anomaly(): ...``,
 - every op recorded for backward keeps the stack of its forward call, and the modules it ran
   in (``Module.__call__`` publishes them through :func:`enter_module`);
 - with ``check_nan=True`` (the default), the first op whose **forward** output has NaN or
-  infinite values while its inputs had none raises a ``RuntimeError`` naming the op and, inside
-  a model, the module (``"layer2.0.conv1 (Conv2d)"``). PyTorch checks only the backward pass;
+  infinite values while its inputs had none (tensors, or a number such as the ``-inf`` that
+  max pooling pads with) raises a ``RuntimeError`` naming the op and, inside a model, the
+  module (``"layer2.0.conv1 (Conv2d)"``). PyTorch checks only the backward pass;
   lucid checks both, since the op that creates the NaN is the one worth naming;
 - in **backward**, the first function whose computed gradient has NaN or infinite values
   (while the gradient it received had none) raises ``RuntimeError("Function 'LogBackward'
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 import traceback
 import warnings
 from collections.abc import Callable
@@ -169,6 +171,8 @@ def check_forward(fn: type, ctx: Any, arrays: list[Any], is_tensor: list[bool],
     for a, tensor in zip(arrays, is_tensor, strict=True):
         if tensor and _bad_values(b, a) is not None:
             return  # propagated from an input: an earlier op (or the data) made it
+        if not tensor and isinstance(a, float) and not math.isfinite(a):
+            return  # asked for (padding or filling with -inf, as max pooling does)
     where = module_path(_modules.get())
     inside = f" in module {where}" if where else ""
     raise RuntimeError(f"Function '{fn.__name__}' returned {what} values in its output{inside}"

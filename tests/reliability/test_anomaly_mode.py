@@ -61,6 +61,16 @@ def test_a_nan_already_in_the_input_is_not_blamed_on_the_op() -> None:
     assert np.isnan(y.numpy()[0])
 
 
+def test_an_infinity_asked_for_is_not_an_anomaly() -> None:
+    """Max pooling pads with -inf (a number argument of its Pad op): no error, right values."""
+    x = lucid.tensor(np.arange(25.0).reshape(1, 1, 5, 5), requires_grad=True)
+    with detect_anomaly():
+        y = lucid.nn.functional.max_pool2d(x, 2, 2, ceil_mode=True)
+        y.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy()[0, 0], [[6, 8, 9], [16, 18, 19],
+                                                             [21, 23, 24]])
+
+
 def test_check_nan_false_checks_nothing() -> None:
     with detect_anomaly(check_nan=False):
         assert is_anomaly_enabled() and not is_anomaly_check_nan_enabled()
