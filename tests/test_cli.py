@@ -33,9 +33,9 @@ def test_models_and_backends_listings(capsys):
 
 
 def test_user_errors_are_one_line_messages_not_tracebacks(capsys):
-    assert main(["train", "--model", "sk_resnet_5", "--epochs", "1", "--no-progress"]) == 2
+    assert main(["train", "--model", "sk_resnet_5", "--epochs", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "lucid train: error: unknown model 'sk_resnet_5'" in err
     assert "did you mean" in err and "Traceback" not in err
-    assert main(["train", "--backend", "nosuch", "--no-progress"]) == 2
+    assert main(["train", "--backend", "nosuch", "--no-progress"]) == 1
     assert "unknown backend 'nosuch'" in capsys.readouterr().err

@@ -54,7 +54,7 @@ def test_out_under_a_regular_file_fails_before_loading_data(tmp_path, capsys, mo
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
     status, _, err = run(capsys, "--out", str(blocker / "runs"), *QUICK)
-    assert status == 2
+    assert status == 1
     assert "is a file, not a folder" in err and "file.txt" in err
 
 
@@ -68,7 +68,7 @@ def test_an_unwritable_out_folder_fails_before_loading_data(tmp_path, capsys):
         status, _, err = run(capsys, "--out", str(locked / "runs"), *QUICK)
     finally:
         locked.chmod(0o700)
-    assert status == 2 and "not a writable folder" in err
+    assert status == 1 and "not a writable folder" in err
 
 
 @pytest.mark.parametrize(("argv", "words"), [
@@ -79,7 +79,7 @@ def test_an_unwritable_out_folder_fails_before_loading_data(tmp_path, capsys):
 def test_bad_names_and_paths_are_one_line_errors(tmp_path, capsys, argv, words) -> None:
     start = time.perf_counter()
     status, _, err = run(capsys, *argv, "--out", str(tmp_path / "runs"), *QUICK)
-    assert status == 2
+    assert status == 1
     assert time.perf_counter() - start < 5  # before any training
     assert "Traceback" not in err
     for word in words:
@@ -170,11 +170,11 @@ def test_resume_refuses_a_state_of_another_run(tmp_path, capsys):
     state = tmp_path / "sk_resnet_mini_digits_state.npz"
     status, _, err = run(capsys, "--epochs", "3", "--out", str(tmp_path), "--resume",
                          str(state), *QUICK)
-    assert status == 2 and "epochs=1" in err and "epochs=3" in err
+    assert status == 1 and "epochs=1" in err and "epochs=3" in err
     final = tmp_path / "sk_resnet_mini_digits.npz"  # weights only: not a training state
     status, _, err = run(capsys, "--epochs", "1", "--out", str(tmp_path), "--resume",
                          str(final), *QUICK)
-    assert status == 2 and "not a lucid training state" in err
+    assert status == 1 and "not a lucid training state" in err
 
 
 # ----------------------------------------------------------------------- data sources
@@ -232,7 +232,7 @@ def test_mnist_from_a_local_folder(tmp_path, capsys):
 def test_mnist_missing_without_download_names_the_folder(tmp_path, capsys):
     status, _, err = run(capsys, "--data", "mnist", "--data-dir", str(tmp_path / "empty"),
                          "--epochs", "1", "--out", str(tmp_path / "runs"), *QUICK)
-    assert status == 2 and "empty" in err and "Traceback" not in err
+    assert status == 1 and "empty" in err and "Traceback" not in err
 
 
 # ---------------------------------------------------------------------- fine-tuning

@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (BackendError, CheckpointError, LookupError, ValueError, ImportError) as exc:
         # user errors (unknown model/backend, bad config value, unreadable file, missing
-        # optional package) get one clear line instead of a traceback
+        # optional package) get one clear line instead of a traceback, and status 1; 2 stays
+        # argparse's status for a malformed command line
         print(f"lucid {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return 1

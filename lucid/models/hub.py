@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 #: The file of a timm repository on the Hub that holds the weights.
 WEIGHTS_FILENAME = "model.safetensors"
 #: How the extra is installed, for error messages.
-INSTALL_HINT = 'pip install "lucid[hub]" safetensors'
+INSTALL_HINT = 'pip install "lucid[hub]"'
 class NoPretrainedWeightsError(RuntimeError):
     """The model has no published pretrained weights (no ``hf_hub_id`` in its config)."""
 
