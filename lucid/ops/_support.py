@@ -231,11 +231,14 @@ def axes_arg(axis: Any, ndim: int, dim: Any = None, op: str = "") -> tuple[int, 
     if axis is None:
         return None
     if isinstance(axis, int):
-        return (wrap_dim(axis, ndim, op),)
+        d = wrap_dim(axis, ndim, op)
+        return (d,) if ndim else ()  # a 0-d tensor's dim 0 is no array axis
     if isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
-        axis = wrap_dim(axis, ndim, op)  # a NumPy integer or a 0-d integer tensor
-        return (axis,)
+        d = wrap_dim(axis, ndim, op)  # a NumPy integer or a 0-d integer tensor
+        return (d,) if ndim else ()
     out = tuple(wrap_dim(ax, ndim, op) for ax in axis)
+    if not ndim:
+        return ()
     if len(set(out)) != len(out):
         dup = next(d for d in out if out.count(d) > 1)
         raise RuntimeError(f"{op + ': ' if op else ''}dim {dup} appears multiple times in the "

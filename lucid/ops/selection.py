@@ -49,6 +49,11 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` (dim 0), as ``torch.gather``."""
     d = _int_dim(dim, input.ndim, "gather")
     idx = _index_tensor(input, index, "gather")
+    if input.ndim == 0:  # PyTorch reads a 0-d input and index as one-element vectors
+        if idx.ndim != 0:
+            raise ValueError(f"gather: index must have as many dimensions as the input (0), "
+                             f"got {idx.ndim}")
+        return gather(input.reshape(1), 0, idx.reshape(1)).reshape(())
     _check_along(input, d, idx, "gather")
     return TakeAlong.apply(input, idx._data, d)
 
@@ -191,9 +196,9 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """``(values, indices)`` of ``input`` sorted along ``dim`` (NaN sorts as largest)."""
+    d = _sort_dim(input, dim, "sort")
     if input.ndim == 0:
         return return_types.sort(input.clone(), argsort(input))
-    d = _sort_dim(input, dim, "sort")
     idx = input.backend.argsort(input._data, d, bool(descending))
     return return_types.sort(TakeAlong.apply(input, idx, d), Tensor._wrap(idx, input.backend))
 

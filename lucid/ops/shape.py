@@ -321,6 +321,8 @@ def tile(x: Tensor, dims: Any) -> Tensor:
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``x`` along ``dim``: of one size (the last may be smaller) or of the given
     sizes."""
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     ax = wrap_dim(dim, x.ndim, "split")
     n = x.shape[ax]
     if isinstance(split_size_or_sections, int):
@@ -347,6 +349,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``x`` split into at most ``chunks`` pieces of equal size along ``dim`` (last smaller)."""
     if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     ax = wrap_dim(dim, x.ndim, "chunk")
     n = x.shape[ax]
     return split(x, builtins.max(-(-n // chunks), 1), ax)
