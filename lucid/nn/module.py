@@ -194,22 +194,24 @@ class Module:
             raise AttributeError(f"cannot assign {what} before Module.__init__() is called; "
                                  f"call super().__init__() first in {type(self).__name__}")
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Drop ``name`` from the registries other than ``keep`` (which keeps its position,
+        as in PyTorch: replacing a Sequential's layer or a parameter keeps the order)."""
         d = self.__dict__
-        d["_parameters"].pop(name, None)
-        d["_buffers"].pop(name, None)
-        d["_modules"].pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                d[registry].pop(name, None)
         d["_non_persistent"].discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._require_init("parameters")
-            self._forget(name)
+            self._forget(name, "_parameters")
             d["_parameters"][name] = value
         elif isinstance(value, Module):
             self._require_init("submodules")
-            self._forget(name)
+            self._forget(name, "_modules")
             d["_modules"][name] = value
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:

@@ -15,8 +15,10 @@ from .._creation import tensor
 from .._tensor import Tensor
 from ..backends import Backend, MixedBackendError
 from ..ops import concatenate, reshape
+from .fusion import fuse_conv_bn, fuse_conv_bn_eval, fuse_conv_bn_weights
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "fuse_conv_bn",
+           "fuse_conv_bn_eval", "fuse_conv_bn_weights", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters"]
 
 
