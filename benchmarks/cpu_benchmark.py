@@ -40,8 +40,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--only", choices=["kernels", "models"], default=None)
     p.add_argument("--batch", type=int, default=8, help="batch size of the 224x224 models")
+    p.add_argument("--models", default=",".join(MODELS),
+                   help="comma-separated models (default: all four)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the peak-memory runs (one extra process per model and framework)")
+    # internal: time one framework (and one model, or the kernels) in this process
     p.add_argument("--framework", choices=["lucid", "torch"], default=None,
-                   help=argparse.SUPPRESS)  # internal: time one framework in this process
+                   help=argparse.SUPPRESS)
+    p.add_argument("--part", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -56,6 +63,39 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB (``ru_maxrss``)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
+def current_rss_mib() -> float:
+    """This process's resident set size now, in MiB (Linux ``/proc``; else the peak)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+    except OSError:
+        return peak_rss_mib()
+
+
+def model_cases(name: str, make_model: Callable[[], object], make_batch: Callable,
+                forward: Callable, train_step: Callable, batch: int, memory: bool
+                ) -> Iterator[tuple[str, Callable[[], object]]]:
+    """The timed cases of one model (the same list for both frameworks)."""
+    model = make_model()
+    if memory:  # only the batch-``batch`` train step, for its peak memory
+        x, y = make_batch(batch)
+        yield f"{name} train step (fwd+bwd)", lambda: train_step(model, x, y)
+        return
+    for b in dict.fromkeys((batch, 1)):
+        x, y = make_batch(b)
+        suffix = "" if b == batch else f", batch {b}"
+        yield f"{name} forward (eval){suffix}", lambda x=x: forward(model, x)
+        yield f"{name} train step (fwd+bwd){suffix}", lambda x=x, y=y: train_step(model, x, y)
+
+
 # ------------------------------------------------------------------ lucid cases
 def lucid_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], object]]]:
     import numpy as np
@@ -65,7 +105,7 @@ def lucid_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
     from lucid import models
 
     rng = np.random.default_rng(0)
-    if args.only in (None, "kernels"):
+    if args.part == "kernels":
         for name, n, c, h, w, o, k, s, p, d, g in CONVS:
             lx = lucid.tensor(rng.standard_normal((n, c, h, w), dtype=np.float32),
                               requires_grad=True)
@@ -80,25 +120,25 @@ def lucid_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
         yield "batch_norm (train) 64ch @112", lambda: F.batch_norm(
             lx, None, None, gamma, beta, training=True).sum().backward()
         yield "relu @112", lambda: F.relu(lx).sum().backward()
-    if args.only in (None, "models"):
-        x = lucid.tensor(rng.standard_normal((args.batch, 3, 224, 224), dtype=np.float32))
-        y = lucid.tensor(rng.integers(0, 1000, args.batch))
-        for name in MODELS:
-            model = models.get(name)
+        return
 
-            def fwd(model=model):
-                model.eval()
-                with lucid.no_grad():
-                    model(x)
+    def make_batch(b):
+        return (lucid.tensor(rng.standard_normal((b, 3, 224, 224), dtype=np.float32)),
+                lucid.tensor(rng.integers(0, 1000, b)))
 
-            def step(model=model):
-                model.train()
-                loss = F.cross_entropy(model(x), y)
-                model.zero_grad()
-                loss.backward()
+    def forward(model, x):
+        model.eval()
+        with lucid.no_grad():
+            model(x)
 
-            yield f"{name} forward (eval)", fwd
-            yield f"{name} train step (fwd+bwd)", step
+    def train_step(model, x, y):
+        model.train()
+        loss = F.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+
+    yield from model_cases(args.part, lambda: models.get(args.part), make_batch, forward,
+                           train_step, args.batch, args.memory)
 
 
 # ------------------------------------------------------------------ torch cases
@@ -109,7 +149,7 @@ def torch_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    if args.only in (None, "kernels"):
+    if args.part == "kernels":
         for name, n, c, h, w, o, k, s, p, d, g in CONVS:
             tx = torch.tensor(rng.standard_normal((n, c, h, w), dtype=np.float32),
                               requires_grad=True)
@@ -125,48 +165,63 @@ def torch_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
         yield "batch_norm (train) 64ch @112", lambda: TF.batch_norm(
             tx, None, None, gamma, beta, training=True).sum().backward()
         yield "relu @112", lambda: TF.relu(tx).sum().backward()
-    if args.only in (None, "models"):
-        try:
-            import timm
-        except ImportError:
-            return
-        x = torch.tensor(rng.standard_normal((args.batch, 3, 224, 224), dtype=np.float32))
-        y = torch.tensor(rng.integers(0, 1000, args.batch))
-        for name, timm_name in MODELS.items():
-            model = timm.create_model(timm_name, pretrained=False)
+        return
+    import timm  # the models' column needs timm (ImportError: no torch column for models)
 
-            def fwd(model=model):
-                model.eval()
-                with torch.no_grad():
-                    model(x)
+    def make_batch(b):
+        return (torch.tensor(rng.standard_normal((b, 3, 224, 224), dtype=np.float32)),
+                torch.tensor(rng.integers(0, 1000, b)))
 
-            def step(model=model):
-                model.train()
-                loss = TF.cross_entropy(model(x), y)
-                model.zero_grad()
-                loss.backward()
+    def forward(model, x):
+        model.eval()
+        with torch.no_grad():
+            model(x)
 
-            yield f"{name} forward (eval)", fwd
-            yield f"{name} train step (fwd+bwd)", step
+    def train_step(model, x, y):
+        model.train()
+        loss = TF.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+
+    yield from model_cases(args.part, lambda: timm.create_model(MODELS[args.part],
+                                                                pretrained=False),
+                           make_batch, forward, train_step, args.batch, args.memory)
+
+
+def _why(exc: BaseException) -> str:
+    """One line saying why a case could not run."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:140]
 
 
 def run_one(args: argparse.Namespace) -> int:
-    """Child process: time one framework and print ``{case: seconds}`` as JSON."""
+    """Child process: time one framework's cases; print JSON with times, skips and memory."""
     cases = lucid_cases(args) if args.framework == "lucid" else torch_cases(args)
-    results = {name: median_time(fn, args.repeat) for name, fn in cases}
-    print(json.dumps(results))
+    times: dict[str, float] = {}
+    skipped: dict[str, str] = {}
+    base = None
+    for name, fn in cases:
+        if base is None:  # the model and its batch are built: the resident baseline
+            base = current_rss_mib()
+        try:
+            times[name] = median_time(fn, args.repeat)
+        except Exception as exc:  # a case this framework cannot run: say why, go on
+            skipped[name] = _why(exc)
+    print(json.dumps({"times": times, "skipped": skipped, "peak_mib": peak_rss_mib(),
+                      "base_mib": base}))
     return 0
 
 
-def measure(framework: str, args: argparse.Namespace) -> tuple[dict[str, float], str]:
-    """Run one framework in a fresh process with the thread settings; return its timings."""
+def measure(framework: str, part: str, args: argparse.Namespace,
+            memory: bool = False) -> tuple[dict, str]:
+    """Run one framework's ``part`` in a fresh process with the thread settings."""
     env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "LUCID_NUM_THREADS"):
         env[var] = str(args.threads)
     cmd = [sys.executable, __file__, "--framework", framework, "--threads", str(args.threads),
-           "--repeat", str(args.repeat), "--batch", str(args.batch)]
-    if args.only:
-        cmd += ["--only", args.only]
+           "--repeat", str(1 if memory else args.repeat), "--batch", str(args.batch),
+           "--part", part] + (["--memory"] if memory else [])
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -182,6 +237,12 @@ def versions() -> str:
     return f"lucid {out[1]} (NumPy {out[0]}); torch {torch_v}"
 
 
+def _cell(t: float | None, why: str | None) -> str:
+    if t is not None:
+        return f"{t * 1e3:>9.2f} ms"
+    return f"{'skipped':>12}" if why else f"{'-':>12}"
+
+
 def main() -> int:
     args = parse_args()
     if args.framework:
@@ -189,20 +250,49 @@ def main() -> int:
     print(f"{versions()}; {args.threads} thread(s); median of {args.repeat}; "
           "each framework in its own process")
     print("ratio = lucid time / torch time (lower is better; 1.00x is parity)\n")
-    lucid_t, err = measure("lucid", args)
-    if err:
-        print(f"lucid run failed: {err}")
-        return 1
-    torch_t, why = measure("torch", args)
-    if why:
-        print(f"(no PyTorch column: {why})\n")
-    print(f"{'case':<44} {'lucid':>13} {'torch':>12} {'ratio':>8}")
-    for name, t in lucid_t.items():
-        other = torch_t.get(name)
-        if other is None:
-            print(f"{name:<44} {t * 1e3:>10.2f} ms {'-':>12} {'-':>8}")
-        else:
-            print(f"{name:<44} {t * 1e3:>10.2f} ms {other * 1e3:>9.2f} ms {t / other:>7.2f}x")
+    parts = ([] if args.only == "models" else ["kernels"])
+    if args.only != "kernels":
+        unknown = sorted(set(args.models.split(",")) - set(MODELS))
+        if unknown:
+            print(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+            return 2
+        parts += args.models.split(",")
+    print(f"{'case':<44} {'lucid':>12} {'torch':>12} {'ratio':>8}")
+    notes: list[str] = []
+    memory: list[tuple[str, dict, dict]] = []
+    for part in parts:
+        res, err = measure("lucid", part, args)
+        if err:
+            print(f"lucid run failed ({part}): {err}")
+            return 1
+        other, why = measure("torch", part, args)
+        if why:
+            notes.append(f"no PyTorch column for {part}: {why}")
+        for name in dict.fromkeys(list(res["times"]) + list(res["skipped"])
+                                  + list(other.get("skipped", {}))):
+            t, o = res["times"].get(name), other.get("times", {}).get(name)
+            ratio = f"{t / o:>7.2f}x" if t is not None and o is not None else f"{'-':>8}"
+            why_l, why_t = res["skipped"].get(name), other.get("skipped", {}).get(name)
+            print(f"{name:<44} {_cell(t, why_l)} {_cell(o, why_t)} {ratio}")
+            for fw, reason in (("lucid", why_l), ("torch", why_t)):
+                if reason:
+                    notes.append(f"skipped {name} on {fw}: {reason}")
+        if part != "kernels" and not args.no_memory:
+            mem_l, _ = measure("lucid", part, args, memory=True)
+            mem_t, _ = measure("torch", part, args, memory=True)
+            memory.append((part, mem_l, mem_t))
+    if memory:
+        print(f"\npeak resident memory of a process running the batch-{args.batch} train "
+              "step (ru_maxrss; in brackets: RSS after building the model, before the step)")
+        print(f"{'model':<44} {'lucid':>16} {'torch':>16} {'ratio':>8}")
+        for part, ml, mt in memory:
+            def fmt(m: dict) -> str:
+                return f"{m['peak_mib']:>6.0f} ({m['base_mib']:>4.0f}) MiB" if m else \
+                    f"{'-':>16}"
+            ratio = f"{ml['peak_mib'] / mt['peak_mib']:>7.2f}x" if ml and mt else f"{'-':>8}"
+            print(f"{part:<44} {fmt(ml)} {fmt(mt)} {ratio}")
+    for note in notes:
+        print(f"note: {note}")
     return 0
 
 
