@@ -355,7 +355,8 @@ class Tensor:
 
     def __index__(self) -> int:
         if self.dtype.is_floating or self.numel() != 1:
-            raise TypeError("only integer tensors of one element can be used as an index")
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"got a {self.dtype.name} tensor of shape {self.shape}")
         return int(self.item())
 
     __hash__ = object.__hash__
