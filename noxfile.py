@@ -155,6 +155,22 @@ def parity(session: nox.Session) -> None:
     session.run("pytest", "-q", "-ra", "-m", "parity", "tests/parity", *session.posargs)
 
 
+@nox.session(venv_backend="virtualenv")
+def bench(session: nox.Session) -> None:
+    """CPU speed and memory against PyTorch + timm (not a default session: it takes minutes).
+
+    ``nox -s bench -- --threads 1 --only models`` passes its arguments to
+    ``benchmarks/cpu_benchmark.py`` (default: the four models, batch 8, 2 threads, median of
+    3). threadpoolctl lets the NumPy backend hold BLAS at one thread while its pool shares
+    out convolution blocks. Uses pip (not uv), like ``parity``, for the pinned PyTorch wheel.
+    """
+    _install_lucid(session)
+    session.install("threadpoolctl>=3.1", "tqdm>=4.60", "torch==2.14.1", "torchvision==0.29.1",
+                    "timm")
+    session.run("python", "benchmarks/cpu_benchmark.py",
+                *(session.posargs or ["--only", "models", "--batch", "8", "--repeat", "3"]))
+
+
 def _mermaid_tools_missing() -> str | None:
     """Why the Mermaid render check cannot run here (no node/npm/Chromium), or None."""
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]

@@ -13,10 +13,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import backends, convert, info, models, predict, summary, train
+from . import backends, bench, convert, info, models, predict, summary, train
 
 #: The command modules, in the order ``lucid --help`` lists them.
-COMMANDS = (train, models, summary, info, backends, convert, predict)
+COMMANDS = (train, models, summary, info, backends, convert, predict, bench)
 
 
 def _version() -> str:
