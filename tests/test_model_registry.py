@@ -89,6 +89,28 @@ def test_duplicate_registration_is_an_error_unless_exist_ok():
     assert models.get("my_tiny_net") == "third"
 
 
+def test_a_registered_model_declares_its_weight_tags():
+    cfgs = {"best": {"hf_hub_id": "someone/net.best", "num_classes": 7},
+            "raw": {"url": "", "num_classes": 7}}
+
+    @models.register_model(family="extras", pretrained_cfgs=cfgs)
+    def tagged_net(**kw):
+        return models.get("sk_resnet_mini", num_classes=7, **kw)
+
+    entry = models.model_entry("tagged_net")
+    assert entry.default_tag == "best" and entry.tags(pretrained=True) == ["best"]
+    assert entry.tags() == ["best", "raw"]
+    assert models.list_models("tagged*", pretrained=True) == ["tagged_net.best"]
+    assert models.list_models("tagged*", include_tags=True) == ["tagged_net.best",
+                                                                "tagged_net.raw"]
+    assert models.get("tagged_net.raw").pretrained_cfg == {"url": "", "num_classes": 7}
+    with pytest.raises(ValueError, match=r"tagged_net.raw has no published weights .*"
+                                         r"tagged_net.best"):
+        models.get("tagged_net.raw", pretrained=True)
+    with pytest.raises(ValueError, match="may not contain '.'"):
+        models.register_model(name="net.v2")(lambda **kw: None)
+
+
 def test_entry_point_models_load_lazily_and_failures_are_isolated(tmp_path, monkeypatch):
     make_distribution(tmp_path, "good_models", {"good_models_mod": """
         import lucid.models as models
