@@ -381,3 +381,47 @@ def test_conv_blocks_over_threads(small_threshold, monkeypatch, kernel, stride, 
         e[idx] = 1.0
         want = float(np.sum(_ref_conv(x64, e, *args) * gy64))
         assert abs(gw[idx] - want) <= 1e-3 * (1 + abs(want))
+
+
+@pytest.mark.parametrize("block_bytes", [100, 1000, None], ids=["1ch", "few-ch", "whole"])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("hw", [(5, 4), (12, 13)], ids=["einsum-rows", "blas-rows"])
+def test_batch_norm_channel_blocks_over_threads(small_threshold, monkeypatch, block_bytes,
+                                                affine, hw):
+    """Batch norm cut into channel blocks shared over 1, 2, 3 threads: the same bits on
+    every thread count, values and gradients equal to the float64 formulas."""
+    monkeypatch.setattr(NP, "block_bytes", block_bytes)
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((3, 7) + hw) * 2 + 3).astype(np.float32)
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    gamma = (rng.random(7) + 0.5).astype(np.float32) if affine else None
+    beta = rng.standard_normal(7).astype(np.float32) if affine else None
+    results = []
+    for count in (1, 2, 3):
+        P.set_num_threads(count)
+        y, mean, invstd = K.batch_norm_train(NP, x, gamma, beta, 1e-5)
+        results.append((y, mean, invstd) + K.batch_norm_grad(NP, gy, x, gamma, mean, invstd))
+    P.set_num_threads(3)
+    for other in results[1:]:
+        _assert_all_same(results[0], other)
+    y, mean, invstd, gx, gg, gb = results[-1]
+    x64, gy64 = x.astype(np.float64), gy.astype(np.float64)
+    m = x64.mean(axis=(0, 2, 3), keepdims=True)
+    inv = 1 / np.sqrt(((x64 - m) ** 2).mean(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    xhat = (x64 - m) * inv
+    g = np.ones((1, 7, 1, 1)) if gamma is None else gamma.reshape(1, 7, 1, 1).astype(float)
+    b = np.zeros((1, 7, 1, 1)) if beta is None else beta.reshape(1, 7, 1, 1).astype(float)
+    np.testing.assert_allclose(y, xhat * g + b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mean, m.ravel(), rtol=1e-6)
+    np.testing.assert_allclose(invstd, inv.ravel(), rtol=1e-5)
+    want_gb = gy64.sum(axis=(0, 2, 3))
+    want_gg = (gy64 * xhat).sum(axis=(0, 2, 3))
+    mcount = x.size / 7
+    want_gx = g * inv * (gy64 - want_gb.reshape(1, 7, 1, 1) / mcount
+                         - xhat * want_gg.reshape(1, 7, 1, 1) / mcount)
+    np.testing.assert_allclose(gx, want_gx, rtol=1e-4, atol=1e-5)
+    if affine:
+        np.testing.assert_allclose(gg, want_gg, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(gb, want_gb, rtol=1e-5, atol=1e-5)
+    else:
+        assert gg is None and gb is None

@@ -537,20 +537,48 @@ def _channel_dot(xp: Any, a3: Array, b3: Array) -> Array:
     return (a3.reshape(n, c, 1, ell) @ b3.reshape(n, c, ell, 1)).sum(axis=(0, 2, 3))
 
 
+def _channel_blocks(p: Passes, c: int, bytes_per_channel: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` channel ranges of about :attr:`Passes.block_bytes` each (one: all).
+
+    The ranges depend only on the sizes, never on the thread count, so a per-channel kernel
+    run block by block gives the same bits however many threads share the blocks.
+    """
+    if p.block_bytes is None or c == 0:
+        return [(0, c)]
+    step = max(1, min(c, p.block_bytes // max(1, bytes_per_channel)))
+    return [(lo, min(c, lo + step)) for lo in range(0, c, step)]
+
+
 def batch_norm_train(p: Passes, x: Array, gamma: Array | None, beta: Array | None,
                      eps: float) -> tuple[Array, Array, Array]:
-    """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``."""
+    """Batch norm with batch statistics over every axis but 1; returns ``(y, mean, invstd)``.
+
+    Channels are independent: the work is cut into cache-sized channel blocks (each read
+    while it is still in the cache) that :meth:`Passes.blocks` may share out over threads.
+    """
     xp = p.xp
     n, c = x.shape[:2]
-    x3 = xp.ascontiguousarray(x).reshape(n, c, -1)
+    x3 = p.contiguous(x).reshape(n, c, -1)
     count = x3.shape[0] * x3.shape[2]
-    mean = _channel_sum(xp, x3) / count
-    y = x3 - mean[:, None]  # centred copy; becomes the output in place
-    var = _channel_dot(xp, y, y) / count  # biased variance, computed from centred values
-    invstd = 1.0 / xp.sqrt(var + eps)
-    y *= (invstd if gamma is None else gamma * invstd)[:, None]
-    if beta is not None:
-        y += beta[:, None]
+    y = xp.empty_like(x3)
+    mean = xp.empty(c, dtype=x.dtype)
+    invstd = xp.empty(c, dtype=x.dtype)
+    blocks = _channel_blocks(p, c, count * x3.itemsize)
+
+    def block(k: int) -> None:
+        lo, hi = blocks[k]
+        xs, ys = x3[:, lo:hi], y[:, lo:hi]
+        m = _channel_sum(xp, xs) / count
+        xp.subtract(xs, m[:, None], out=ys)  # centred copy; becomes the output in place
+        var = _channel_dot(xp, ys, ys) / count  # biased variance, from centred values
+        inv = 1.0 / xp.sqrt(var + eps)
+        ys *= (inv if gamma is None else gamma[lo:hi] * inv)[:, None]
+        if beta is not None:
+            ys += beta[lo:hi, None]
+        mean[lo:hi] = m
+        invstd[lo:hi] = inv
+
+    p.blocks(len(blocks), block)
     return y.reshape(x.shape), mean, invstd
 
 
@@ -559,21 +587,36 @@ def batch_norm_grad(p: Passes, gy: Array, x: Array, gamma: Array | None, mean: A
     """Gradients ``(gx, ggamma, gbeta)`` of :func:`batch_norm_train` (None without gamma).
 
     With ``xhat = (x - mean) * invstd`` and ``M`` values per channel:
-    ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``.
+    ``gx = gamma * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)``, computed in
+    cache-sized channel blocks like the forward pass.
     """
     xp = p.xp
     n, c = x.shape[:2]
-    gy3 = xp.ascontiguousarray(gy).reshape(n, c, -1)
-    xc = xp.ascontiguousarray(x).reshape(n, c, -1) - mean[:, None]  # x - mean
-    count = xc.shape[0] * xc.shape[2]
-    gbeta = _channel_sum(xp, gy3)
-    ggamma = _channel_dot(xp, gy3, xc) * invstd  # sum(gy * xhat)
-    scale = invstd if gamma is None else gamma * invstd
-    # gx = scale*gy - scale*gbeta/M - (scale*invstd*ggamma/M) * xc, built in place in xc.
-    xc *= (-scale * invstd * ggamma / count)[:, None]
-    xc -= (scale * gbeta / count)[:, None]
-    gx = gy3 * scale[:, None]
-    gx += xc
+    gy3 = p.contiguous(gy).reshape(n, c, -1)
+    x3 = p.contiguous(x).reshape(n, c, -1)
+    count = x3.shape[0] * x3.shape[2]
+    gx = xp.empty(gy3.shape, dtype=xp.result_type(gy3, x3, mean, invstd))
+    gbeta = xp.empty(c, dtype=gy3.dtype)
+    ggamma = xp.empty(c, dtype=xp.result_type(gy3, x3, mean, invstd))
+    blocks = _channel_blocks(p, c, count * (gy3.itemsize + 2 * x3.itemsize))
+
+    def block(k: int) -> None:
+        lo, hi = blocks[k]
+        gys, inv = gy3[:, lo:hi], invstd[lo:hi]
+        xc = x3[:, lo:hi] - mean[lo:hi, None]  # x - mean
+        gb = _channel_sum(xp, gys)
+        gg = _channel_dot(xp, gys, xc) * inv  # sum(gy * xhat)
+        scale = inv if gamma is None else gamma[lo:hi] * inv
+        # gx = scale*gy - scale*gbeta/M - (scale*invstd*ggamma/M) * xc, built in place in xc.
+        xc *= (-scale * inv * gg / count)[:, None]
+        xc -= (scale * gb / count)[:, None]
+        gxs = gx[:, lo:hi]
+        xp.multiply(gys, scale[:, None], out=gxs)
+        gxs += xc
+        gbeta[lo:hi] = gb
+        ggamma[lo:hi] = gg
+
+    p.blocks(len(blocks), block)
     gx = gx.reshape(x.shape)
     if gamma is None:
         return gx, None, None
