@@ -118,8 +118,9 @@ class Tensor:
         shape = tuple(self.backend.shape(self._data))
         if dim is None:
             return shape
-        d = _wrap_dim(dim, len(shape), "size")
-        return shape[d] if shape else 1
+        if not shape:
+            raise _ops._support.no_dims_error("size", dim)
+        return shape[_wrap_dim(dim, len(shape), "size")]
 
     def numel(self) -> int:
         """Number of elements."""

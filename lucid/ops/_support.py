@@ -220,6 +220,11 @@ def wrap_dim(dim: Any, ndim: int, op: str = "", *, extra: int = 0) -> int:
     return dim + n if dim < 0 else dim
 
 
+def no_dims_error(op: str, dim: int) -> IndexError:
+    """PyTorch's error for ops that take no dim at all on a 0-d tensor (``size``, ``roll``)."""
+    return IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
+
+
 def axes_arg(axis: Any, ndim: int, dim: Any = None, op: str = "") -> tuple[int, ...] | None:
     """Normalise an ``axis=``/``dim=`` argument (int, sequence or None) to a tuple or None.
 

@@ -441,9 +441,11 @@ class CumProd(Function):
 
 def cumsum(x: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
     """Running sum along ``dim``."""
-    return CumSum.apply(x, _int_dim(dim if axis is None else axis, x.ndim, "cumsum"))
+    d = _int_dim(dim if axis is None else axis, x.ndim, "cumsum")
+    return x.clone() if x.ndim == 0 else CumSum.apply(x, d)
 
 
 def cumprod(x: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
     """Running product along ``dim``."""
-    return CumProd.apply(x, _int_dim(dim if axis is None else axis, x.ndim, "cumprod"))
+    d = _int_dim(dim if axis is None else axis, x.ndim, "cumprod")
+    return x.clone() if x.ndim == 0 else CumProd.apply(x, d)

@@ -9,7 +9,14 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
-from ._support import axes_arg, same_backend, shape_arg, unbroadcast, wrap_dim
+from ._support import (
+    axes_arg,
+    no_dims_error,
+    same_backend,
+    shape_arg,
+    unbroadcast,
+    wrap_dim,
+)
 
 
 class Reshape(Function):
@@ -283,6 +290,8 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise ValueError(f"roll: shifts {shifts!r} and dims {dims!r} must have the same length")
     out = x
     for s, d in zip(shift_t, dim_t):
+        if x.ndim == 0:
+            raise no_dims_error("roll", d)
         ax = wrap_dim(d, x.ndim, "roll")
         n = x.shape[ax] if x.ndim else 1
         if n == 0:

@@ -82,6 +82,9 @@ OPS: dict[str, tuple[Callable[[Any, int], Any], Callable[[np.ndarray, int], Any]
     "size": (lambda x, d: x.size(d), lambda a, ax: a.shape[ax], 0),
 }
 
+#: ops whose dim PyTorch refuses on 0-d tensors with "Dimension specified as d but tensor
+#: has no dimensions" (the exception to the 0-d rule, where 0 and -1 are valid)
+NO_DIMS = {"roll", "size"}
 #: ops PyTorch refuses on 0-d tensors whatever the dim, with the message's words
 NEEDS_A_DIMENSION = {"cat": "zero-dimensional", "split": "at least a 1-dimensional",
                      "chunk": "at least a 1-dimensional"}
@@ -96,6 +99,11 @@ def test_dim_is_checked_and_valid_dims_match_numpy(name: str, shape: tuple[int, 
     a = np.random.default_rng(seed).standard_normal(shape)
     x = lucid.tensor(a, dtype=lucid.float64)
     n = max(len(shape) + extra, 1)
+    if len(shape) == 0 and name in NO_DIMS:
+        event("0-d refused")
+        with pytest.raises(IndexError, match=f"Dimension specified as {dim} but tensor has no"):
+            call(x, dim)
+        return
     if len(shape) == 0 and name in NEEDS_A_DIMENSION:
         event("0-d refused")
         with pytest.raises(RuntimeError, match=NEEDS_A_DIMENSION[name]):
