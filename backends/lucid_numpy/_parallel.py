@@ -9,8 +9,11 @@ results are bit-identical to the single-threaded path; reductions are never spli
 
 The number of threads is read once, from ``LUCID_NUM_THREADS``, else
 ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, else ``os.cpu_count()``.  With one thread
-(or for small arrays) every helper is a plain NumPy call.  BLAS and this pool never work at
-the same time: a GEMM and the element-wise passes around it run one after the other.
+(or for small arrays) every helper is a plain NumPy call.  BLAS and this pool never both
+spread work over the cores: either a GEMM runs on BLAS's own threads while the pool waits,
+or :func:`parallel_blocks` shares out whole blocks of a convolution (im2col copy + GEMM)
+over the pool while BLAS is held at one thread (through threadpoolctl, when installed).
+Inside a block, every helper runs inline on the block's thread.
 """
 
 from __future__ import annotations

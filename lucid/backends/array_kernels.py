@@ -28,6 +28,9 @@ How the heavy lifting is done:
   through :meth:`Passes.contiguous`, :meth:`Passes.assign` and :meth:`Passes.split`.  The
   default runs each as one plain call; the NumPy backend's version cuts them into per-thread
   chunks.  Every element gets the same operations either way, so results are bit-identical.
+  :meth:`Passes.blocks` runs a convolution's cache blocks (or batch norm's channel blocks);
+  the NumPy backend shares them out over its threads, each block computing exactly what it
+  computes alone (weight-gradient shares are added in block order afterwards).
 * **Batch norm** uses two-pass statistics (mean, then the variance of the centred values),
   per-channel reductions via ``einsum`` or batched BLAS dot products, and in-place updates.
 
