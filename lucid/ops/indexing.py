@@ -39,6 +39,21 @@ def _native_index(b: Backend, index: Any) -> Any:
     return index
 
 
+def index_error(x: Tensor, index: Any, exc: Exception) -> IndexError:
+    """lucid's error for a bad index: the tensor's shape, the index and what was wrong, in
+    PyTorch's words (dimension, tensor) rather than the backend's (axis, array)."""
+    what = (str(exc).replace("numpy.newaxis (`None`)", "None").replace("axis", "dimension")
+            .replace("array is", "tensor is").replace("for array", "for tensor")
+            .replace("boolean arrays", "boolean tensors"))
+    shown = repr(index)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return IndexError(f"indexing a tensor of shape {x.shape} with {shown}: {what}")
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with NumPy basic and advanced indexing; the gradient scatter-adds back."""
-    return GetItem.apply(x, _native_index(x.backend, index))
+    try:
+        return GetItem.apply(x, _native_index(x.backend, index))
+    except (IndexError, TypeError, ValueError) as exc:
+        raise index_error(x, index, exc) from None

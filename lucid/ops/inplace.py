@@ -114,7 +114,7 @@ def fill(x: Tensor, value: Any) -> Tensor:
 
 def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     """The out-of-place form of ``x[index] = value``."""
-    from .indexing import _native_index
+    from .indexing import _native_index, index_error
 
     b = x.backend
     native = _native_index(b, index)
@@ -124,4 +124,14 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
                             f"on {b.name!r}")
     elif not isinstance(value, (int, float, bool)):
         value = Tensor(value, dtype=x.dtype, backend=b)
-    return SetItem.apply(x, value, native)
+    try:
+        return SetItem.apply(x, value, native)
+    except (IndexError, TypeError) as exc:
+        raise index_error(x, index, exc) from None
+    except ValueError:  # the value does not broadcast to the indexed part
+        part = tuple(b.shape(b.getitem(x._data, native)))
+        got = tuple(b.shape(value._data)) if isinstance(value, Tensor) else ()
+        raise ValueError(f"setitem: a value of shape {got} cannot be broadcast to x[{index!r}] "
+                         f"of shape {part} (tensor shape {x.shape}); broadcasting aligns "
+                         f"shapes from the last dimension, each pair of sizes equal or one "
+                         f"of them 1") from None
