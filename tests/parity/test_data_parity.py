@@ -269,3 +269,32 @@ def test_mnist_readers_match_torchvision(tmp_path, cls):
         ref_img, ref_label = theirs[1]
         np.testing.assert_array_equal(img, np.asarray(ref_img))
         assert label == ref_label
+
+
+def test_samplers_lengths_and_coverage_match_pytorch():
+    g = torch.Generator().manual_seed(0)
+    data = range(7)
+    cases = [
+        (ld.RandomSampler(data, generator=0), tud.RandomSampler(data, generator=g)),
+        (ld.RandomSampler(data, num_samples=17, generator=0),
+         tud.RandomSampler(data, num_samples=17, generator=g)),
+        (ld.RandomSampler(data, replacement=True, num_samples=5, generator=0),
+         tud.RandomSampler(data, replacement=True, num_samples=5, generator=g)),
+        (ld.SubsetRandomSampler([3, 1, 4], generator=0),
+         tud.SubsetRandomSampler([3, 1, 4], generator=g)),
+        (ld.WeightedRandomSampler([0, 1, 2, 0], 6, generator=0),
+         tud.WeightedRandomSampler([0, 1, 2, 0], 6, generator=g)),
+    ]
+    for ours, theirs in cases:
+        a, b = list(ours), [int(i) for i in theirs]
+        assert len(ours) == len(theirs) == len(a) == len(b)
+        assert collections.Counter(a).keys() <= set(range(7))
+    # without replacement, num_samples > n: whole permutations first, as PyTorch
+    a = list(ld.RandomSampler(data, num_samples=17, generator=0))
+    b = [int(i) for i in tud.RandomSampler(data, num_samples=17, generator=g)]
+    for seq in (a, b):
+        assert sorted(seq[:7]) == sorted(seq[7:14]) == list(range(7))
+        assert len(set(seq[14:])) == 3
+    assert sorted(ld.SubsetRandomSampler([3, 1, 4], generator=1)) == [1, 3, 4]
+    assert set(ld.WeightedRandomSampler([0, 1, 2, 0], 50, generator=1)) == \
+        set(int(i) for i in tud.WeightedRandomSampler([0, 1, 2, 0], 50, generator=g)) == {1, 2}
