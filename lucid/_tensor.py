@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _dtype
 from .autograd.engine import backward as _run_backward
+from .autograd.engine import share_with_host
 from .autograd.function import register_tensor_class
 from .autograd.hooks import RemovableHandle, add_hook
 from .backends import DEFAULT_BACKEND, Backend, MixedBackendError, get_backend
@@ -48,6 +49,8 @@ class Tensor:
                 arr = b.astype(arr, _dtype.get_dtype(dtype))
         else:
             arr = _to_native(b, data, dtype)
+            if arr is data:  # the caller's array itself: watched like lucid.from_numpy's
+                share_with_host(self)
         self._data = arr
         self.backend = b
         self.grad: Tensor | None = None

@@ -129,3 +129,12 @@ def test_from_numpy_refuses_what_is_not_an_array_or_of_an_unsupported_dtype() ->
         lucid.from_numpy([1.0, 2.0])
     with pytest.raises(TypeError, match="uint16.*supported types are bool, float16"):
         lucid.from_numpy(np.zeros(2, np.uint16))
+
+
+def test_the_tensor_constructor_sharing_a_callers_array_is_watched_too() -> None:
+    a = np.array([1.0, 2.0], np.float32)
+    t = lucid.Tensor(a, requires_grad=True)  # keeps ``a`` itself (no copy), as from_numpy
+    y = _square_sum(t)
+    a[0] = -1.0
+    with pytest.raises(RuntimeError, match="from_numpy"):
+        y.backward()
