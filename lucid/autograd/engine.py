@@ -99,9 +99,9 @@ class Node:
                     f"one of the variables needed for gradient computation has been modified "
                     f"in place: [{t.dtype} [{', '.join(map(str, t.shape))}]], which is input "
                     f"{i} of {self.name}Backward, shares its memory with the NumPy array given "
-                    f"to lucid.from_numpy, and that array was written to after the forward "
-                    f"pass. Hint: keep the array unchanged until backward, or create the "
-                    f"tensor with lucid.tensor(array), which copies.")
+                    f"to lucid.from_numpy (or lucid.Tensor), and that array was written to "
+                    f"after the forward pass. Hint: keep the array unchanged until backward, "
+                    f"or create the tensor with lucid.tensor(array), which copies.")
         if self.saved_output is not None:
             ref, expected = self.saved_output
             out = ref()
