@@ -160,6 +160,14 @@ def test_operations_agree_on_pillow_images_arrays_and_tensors():
         np.testing.assert_array_equal(a, t)
 
 
+def test_tensor_results_never_share_the_input_tensors_memory():
+    t = lucid.tensor(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
+    same = T.CenterCrop((3, 4))(t)  # a crop of the whole image
+    assert same is not t
+    np.testing.assert_array_equal(same.numpy(), t.numpy())
+    assert not np.shares_memory(same.numpy(), t.numpy())
+
+
 def test_arrays_must_be_channel_last():
     with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, C\) NumPy array with 1-4 "
                                          r"channels .* got shape \(1, 16, 16\)"):

@@ -54,8 +54,9 @@ def to_hwc(img: Any, name: str = "image") -> tuple[np.ndarray, Callable[[np.ndar
                              f"{tuple(img.shape)}")
         backend = img.backend
         chw = np.asarray(img.detach().numpy())
-        return np.moveaxis(chw, 0, -1), lambda a: from_numpy(
-            np.ascontiguousarray(np.moveaxis(a, -1, 0)), backend)
+        # the result is always a fresh array: lucid tensors never share memory (no views)
+        return np.moveaxis(chw, 0, -1), lambda a: from_numpy(np.moveaxis(a, -1, 0).copy(),
+                                                             backend)
     if is_pil(img):
         Image = pil_image_module()
         arr = np.asarray(img)
