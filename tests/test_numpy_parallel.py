@@ -383,7 +383,8 @@ def test_conv_blocks_over_threads(small_threshold, monkeypatch, kernel, stride, 
         assert abs(gw[idx] - want) <= 1e-3 * (1 + abs(want))
 
 
-@pytest.mark.parametrize("block_bytes", [100, 1000, None], ids=["1ch", "few-ch", "whole"])
+@pytest.mark.parametrize("block_bytes", [100, 4000, 40000, None],
+                         ids=["1ch", "few-ch", "more-ch", "whole"])
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("hw", [(5, 4), (12, 13)], ids=["einsum-rows", "blas-rows"])
 def test_batch_norm_channel_blocks_over_threads(small_threshold, monkeypatch, block_bytes,
