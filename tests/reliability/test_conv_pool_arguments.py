@@ -112,3 +112,12 @@ def test_unbatched_inputs_work_as_in_pytorch() -> None:
 
 def test_pad_may_crop_an_axis_to_nothing() -> None:
     assert F.pad(X, (-2, -2)).shape == (1, 2, 4, 0)
+
+
+def test_adaptive_average_pooling_of_no_channels_is_empty() -> None:
+    """As in PyTorch: (N, 0, H, W) pools to (N, 0, oh, ow), with an (empty) gradient."""
+    x = lucid.zeros(2, 0, 3, 4, requires_grad=True)
+    y = F.adaptive_avg_pool2d(x, (3, 2))
+    assert y.shape == (2, 0, 3, 2)
+    y.sum().backward()
+    assert x.grad.shape == (2, 0, 3, 4)

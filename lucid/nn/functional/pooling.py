@@ -246,7 +246,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
 
 def _adaptive_avg_pool2d(x: Tensor, oh: int, ow: int) -> Tensor:
     h, w = x.shape[2:]
-    if oh == 0 or ow == 0:
+    if oh == 0 or ow == 0 or x.shape[1] == 0:  # (PyTorch allows no channels here)
         return _empty_output(x, oh, ow)
     if (oh, ow) == (1, 1):
         return global_avg_pool2d(x)
