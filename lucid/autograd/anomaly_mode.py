@@ -159,17 +159,19 @@ def record_forward(ctx: Any) -> None:
     ctx.__dict__["_anomaly_forward"] = (traceback.extract_stack()[:-2], _modules.get())
 
 
-def check_forward(fn: type, ctx: Any, arrays: list[Any], is_tensor: list[bool],
+def check_forward(fn: type, ctx: Any, backend: Any, arrays: list[Any], is_tensor: list[bool],
                   out: Any) -> None:
-    """Raise when ``fn`` produced NaN/inf from inputs without any."""
+    """Raise when ``fn`` produced NaN/inf from inputs without any.
+
+    ``backend`` is the inputs' backend; the output's is ``ctx.backend`` (an op may move it).
+    """
     if not flags.check_nan:
         return
-    b = ctx.backend
-    what = _bad_values(b, out)
+    what = _bad_values(ctx.backend, out)
     if what is None:
         return
     for a, tensor in zip(arrays, is_tensor, strict=True):
-        if tensor and _bad_values(b, a) is not None:
+        if tensor and _bad_values(backend, a) is not None:
             return  # propagated from an input: an earlier op (or the data) made it
         if not tensor and isinstance(a, float) and not math.isfinite(a):
             return  # asked for (padding or filling with -inf, as max pooling does)

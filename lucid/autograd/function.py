@@ -93,7 +93,7 @@ class Function:
         ctx = Node(cls, backend, tuple(needs) if record else (False,) * len(args))
         out = cls.forward(ctx, *arrays)
         if _anomaly.enabled:  # anomaly mode: refuse a NaN made here; remember the call site
-            anomaly_mode.check_forward(cls, ctx, arrays,
+            anomaly_mode.check_forward(cls, ctx, backend, arrays,
                                        [isinstance(a, tensor_class) for a in args], out)
             if record:
                 anomaly_mode.record_forward(ctx)

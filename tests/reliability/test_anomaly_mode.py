@@ -71,6 +71,24 @@ def test_an_infinity_asked_for_is_not_an_anomaly() -> None:
                                                              [21, 23, 24]])
 
 
+def test_moving_a_nan_to_another_backend_is_not_blamed() -> None:
+    """``to()`` changes the output's backend: its input is checked on its own backend."""
+    from lucid.backends import get_backend
+
+    numpy_backend = type(get_backend("numpy"))
+    asked: list[Any] = []
+
+    class Source(numpy_backend):  # type: ignore[misc, valid-type]
+        def isfinite(self, a: Any) -> Any:
+            asked.append(a)
+            return super().isfinite(a)
+
+    x = lucid.tensor([float("nan"), 1.0]).to(Source())
+    with detect_anomaly():
+        y = x.to(numpy_backend())
+    assert np.isnan(y.numpy()[0]) and asked  # the source backend read the input
+
+
 def test_check_nan_false_checks_nothing() -> None:
     with detect_anomaly(check_nan=False):
         assert is_anomaly_enabled() and not is_anomaly_check_nan_enabled()
