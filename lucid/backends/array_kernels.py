@@ -212,8 +212,10 @@ def _im2col(p: Passes, xpad: Array, kernel: Pair, stride: Pair, dilation: Pair,
 
 
 def _to_channel_major(p: Passes, gy: Array, groups: int) -> Array:
-    """Turn an NCHW ``(N, O, Ho, Wo)`` into a contiguous ``(groups, O/groups, N*Ho*Wo)``."""
+    """Turn an NCHW ``(N, O, Ho, Wo)`` into ``(groups, O/groups, N*Ho*Wo)`` (rows contiguous)."""
     n, o = gy.shape[:2]
+    if n == 1:  # one image (or a band of its rows) is channel-major already: a view
+        return gy.reshape(groups, o // groups, -1)
     gy_t = p.contiguous(gy.reshape(n, o, -1).transpose(1, 0, 2))
     return gy_t.reshape(groups, o // groups, -1)
 
