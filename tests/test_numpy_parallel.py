@@ -426,3 +426,30 @@ def test_batch_norm_channel_blocks_over_threads(small_threshold, monkeypatch, bl
         np.testing.assert_allclose(gb, want_gb, rtol=1e-5, atol=1e-5)
     else:
         assert gg is None and gb is None
+
+
+def test_model_train_step_same_bits_on_1_2_3_threads(small_threshold, monkeypatch):
+    """A whole SKNet train step (every kernel, threaded passes and blocks at small sizes):
+    the loss and every parameter gradient have the same bits on 1, 2 and 3 threads."""
+    import lucid
+    import lucid.nn.functional as F
+    from lucid import models
+
+    backend = lucid.backends.get_backend("numpy")
+    monkeypatch.setattr(backend.passes, "block_bytes", 20000)
+    rng = np.random.default_rng(13)
+    x = lucid.tensor(rng.standard_normal((3, 3, 32, 32)).astype(np.float32))
+    y = lucid.tensor(rng.integers(0, 10, 3))
+    results = []
+    for count in (1, 2, 3):
+        P.set_num_threads(count)
+        lucid.manual_seed(0)
+        model = models.get("sk_resnet_mini", num_classes=10)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        results.append([loss.numpy()] + [p.grad.numpy() for p in model.parameters()])
+    P.set_num_threads(3)
+    for other in results[1:]:
+        assert len(other) == len(results[0])
+        for a, b in zip(results[0], other):
+            assert _same_bits(b, a)
