@@ -69,17 +69,19 @@ def test_forward_backward_on_a_small_batch():
     assert all(p.grad is not None for p in net.parameters())
 
 
-def test_architecture_fields_cannot_be_overridden():
-    with pytest.raises(ValueError, match="sk_resnet_50d fixes stem_width=32"):
-        lucid.models.get("sk_resnet_50d", stem_width=64)
-    with pytest.raises(ValueError, match="sk_resnet_26d fixes layers"):
-        lucid.models.get("sk_resnet_26d", layers=(3, 4, 6, 3))
+def test_any_config_field_overrides_the_preset_as_in_timm():
+    """Presets built with build_from_preset take any config field, as lucid's own do."""
+    wide = lucid.models.get("sk_resnet_50d", stem_width=64)
+    assert wide.config.stem_width == 64 and wide.config.stem_type == "deep"
+    deeper = lucid.models.get("sk_resnet_26d", layers=(3, 4, 6, 3))
+    assert deeper.config.layers == (3, 4, 6, 3)
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         lucid.models.get("sk_resnet_26d", colour="blue")
 
 
 @pytest.mark.parametrize("field", lucid.models.PRESET_OVERRIDABLE)
-def test_the_fields_lucids_presets_accept_are_accepted(field):
-    value = {"num_classes": 3, "in_channels": 1, "drop_rate": 0.25, "zero_init_last": True}
+def test_the_fields_pretrained_presets_accept_are_accepted(field):
+    value = {"num_classes": 3, "in_channels": 1, "drop_rate": 0.25, "drop_path_rate": 0.1,
+             "global_pool": "max", "zero_init_last": True}
     net = lucid.models.get("sk_resnet_26d", **{field: value[field]})
     assert getattr(net.config, field) == value[field]

@@ -6,8 +6,8 @@ average-pools before its 1×1 projection instead of striding the projection. The
 are those of ``sk_resnet_50``: two branches (3×3 and dilated 3×3), split input, an
 attention squeeze of C/16 rounded to a multiple of 8. Importing this module registers the
 presets in lucid's model registry; they are built with lucid's public preset builder
-(``lucid.models.build_from_preset``), so they accept exactly the fields lucid's own presets
-accept (``lucid.models.PRESET_OVERRIDABLE``).
+(``lucid.models.build_from_preset``), so they accept any config field as an override, as
+lucid's own presets (and timm's) do.
 """
 
 from __future__ import annotations
