@@ -1005,10 +1005,8 @@ def _read_only(arr: Any) -> Any:
 
 
 def _size_arg(size: tuple[Any, ...]) -> tuple[int, ...]:
-    """A size given as varargs or as one sequence, as ints."""
-    if len(size) == 1 and not isinstance(size[0], int):
-        size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    """A size given as varargs or as one sequence: non-negative ints, checked."""
+    return _ops._support.size_arg(size, "new tensor")
 
 
 def _is_dtype_like(x: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
 from ._support import unary_function
@@ -87,6 +88,12 @@ def relu(x: Any) -> Any:
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:
     """Clamp into ``[min, max]``; the gradient passes where the input was inside."""
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, (int, float, Tensor)):
+            raise TypeError(f"clamp: {name} must be a number or a tensor, got "
+                            f"{type(bound).__name__} {bound!r}")
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     return Clip.apply(x, min, max)
 
 

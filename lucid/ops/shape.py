@@ -11,6 +11,7 @@ from ..autograd.engine import Node
 from ..autograd.function import Function
 from ._support import (
     axes_arg,
+    int_arg,
     no_dims_error,
     same_backend,
     shape_arg,
@@ -265,8 +266,16 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
 
 
 def pad(x: Tensor, pad_width: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
-    """Constant-pad each axis by ``(before, after)``."""
-    return Pad.apply(x, tuple((int(p), int(q)) for p, q in pad_width), value)
+    """Constant-pad each axis by ``(before, after)``: one pair per dimension, non-negative."""
+    widths = tuple(tuple(pair) for pair in pad_width)
+    if len(widths) != x.ndim or any(len(w) != 2 for w in widths):
+        raise ValueError(f"pad: pad_width must hold one (before, after) pair per dimension "
+                         f"({x.ndim} for shape {x.shape}), got {pad_width!r}")
+    amounts = tuple((int_arg(p, "pad_width", "pad"), int_arg(q, "pad_width", "pad"))
+                    for p, q in widths)
+    if any(p < 0 or q < 0 for p, q in amounts):
+        raise ValueError(f"pad: pad widths must be non-negative, got {pad_width!r}")
+    return Pad.apply(x, amounts, value)
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:

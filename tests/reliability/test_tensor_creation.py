@@ -97,6 +97,12 @@ def test_functional_ops_refuse_unsupported_operands_too() -> None:
     (lambda: lucid.full((2,), "x"), TypeError, "fill_value must be a number"),
     (lambda: lucid.uniform(2, low=3.0, high=1.0), RuntimeError, "from=3.0 > to=1.0"),
     (lambda: lucid.zeros(2).broadcast_to(3), ValueError, r"expanded size .*\(3\).*\(2\)"),
+    (lambda: lucid.zeros(2).new_zeros(2.5), TypeError, "must be an int, got float 2.5"),
+    (lambda: lucid.zeros(2).new_full((2, -1), 1.0), ValueError, "negative dimension -1"),
+    (lambda: lucid.ops.pad(lucid.zeros(2, 3), ((1, 1),)), ValueError, "one .* pair per dim"),
+    (lambda: lucid.ops.pad(lucid.zeros(2), ((-1, 0),)), ValueError, "non-negative"),
+    (lambda: lucid.zeros(2).clamp(min="a"), TypeError, "min must be a number or a tensor"),
+    (lambda: lucid.zeros(2).clamp(), RuntimeError, "At least one of 'min' or 'max'"),
 ])
 def test_impossible_shapes_and_ranges_raise(call: Any, error: type, words: str) -> None:
     with pytest.raises(error, match=words):
