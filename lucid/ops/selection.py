@@ -10,6 +10,7 @@ from .._tensor import Tensor
 from ..autograd.engine import Node
 from ..autograd.function import Function
 from . import return_types
+from ._support import broadcast_shapes
 from .arithmetic import where
 from .indexing import getitem
 from .reduction import TakeAlong, _along_index, _int_dim
@@ -174,7 +175,11 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     elif not isinstance(value, (int, float, bool)):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                         f"{type(value).__name__}")
-    out = where(mask, value, input)
+    try:
+        out = where(mask, value, input)
+    except ValueError:
+        broadcast_shapes("masked_fill", input.shape, mask.shape)  # names masked_fill
+        raise
     if out.dtype != input.dtype:
         out = out.astype(input.dtype)
     return out

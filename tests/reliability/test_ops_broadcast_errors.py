@@ -82,3 +82,10 @@ def test_inplace_ops_cannot_grow_the_tensor() -> None:
     x = lucid.zeros(3)
     with pytest.raises(RuntimeError, match=r"output with shape \(3,\).*\(2, 3\)"):
         x.add_(lucid.zeros(2, 3))
+
+
+def test_masked_fill_names_itself_when_the_mask_does_not_broadcast() -> None:
+    with pytest.raises(ValueError, match=r"masked_fill: shapes \(2, 3\) and \(4,\)"):
+        lucid.zeros(2, 3).masked_fill(lucid.ones(4, dtype=lucid.bool_), 1.0)
+    # a mask with more dimensions broadcasts the input, as torch.masked_fill does
+    assert lucid.zeros(3).masked_fill(lucid.ones(2, 3, dtype=lucid.bool_), 1.0).shape == (2, 3)
