@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset
 from .download import download_url, extract_tar
+from .image_arrays import ImageArrayDataset
 
 _PIXELS = 3 * 32 * 32
 
@@ -53,7 +53,7 @@ def _names(path: Path, fallback: list[str]) -> list[str]:
     return list(fallback)
 
 
-class CIFAR10(Dataset[tuple[np.ndarray, int]]):
+class CIFAR10(ImageArrayDataset):
     """CIFAR-10: 50,000 training and 10,000 test 32x32 color images in 10 classes.
 
     ``root`` holds ``cifar-10-batches-bin/`` (the unpacked binary archive);
@@ -113,22 +113,6 @@ class CIFAR10(Dataset[tuple[np.ndarray, int]]):
             return
         archive = download_url(self.url, self.root, self.filename, md5=self.tgz_md5)
         extract_tar(archive, self.root)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img: Any = self.data[index]
-        target: Any = int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(root={str(self.root)!r}, "
-                f"split={'train' if self.train else 'test'}, {len(self)} images)")
 
 
 class CIFAR100(CIFAR10):

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset
 from .download import download_url
+from .image_arrays import ImageArrayDataset
 
 #: IDX element-type codes -> big-endian NumPy dtypes.
 _IDX_TYPES: dict[int, np.dtype[Any]] = {
@@ -55,7 +55,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         "="))
 
 
-class MNIST(Dataset[tuple[np.ndarray, int]]):
+class MNIST(ImageArrayDataset):
     """The MNIST digits (60,000 training and 10,000 test images of 28x28, 10 classes).
 
     ``root`` holds ``MNIST/raw/`` as torchvision lays it out; ``train`` picks the split;
@@ -128,22 +128,6 @@ class MNIST(Dataset[tuple[np.ndarray, int]]):
                 continue
             download_url([m + filename for m in self.mirrors], self.raw_folder, filename,
                          md5=md5)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img: Any = self.data[index]
-        target: Any = int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(root={str(self.root)!r}, "
-                f"split={'train' if self.train else 'test'}, {len(self)} images)")
 
 
 class FashionMNIST(MNIST):
