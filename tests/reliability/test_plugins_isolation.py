@@ -252,7 +252,10 @@ def test_ctrl_c_while_waiting_for_a_hanging_plugin_interrupts(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if k not in _OWN_ENV}
     env.update(PYTHONPATH=os.pathsep.join([str(tmp_path)] + [p for p in sys.path if p]),
                LUCID_PLUGIN_IMPORT_TIMEOUT="600")
-    code = "import lucid\nprint('waiting', flush=True)\nlucid.backends.available()\n"
+    # a child started from a background job inherits SIGINT as ignored (POSIX), and Python
+    # then installs no KeyboardInterrupt handler: restore it, as an interactive shell would
+    code = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "import lucid\nprint('waiting', flush=True)\nlucid.backends.available()\n")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
