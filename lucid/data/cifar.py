@@ -75,12 +75,7 @@ class CIFAR10(ImageArrayDataset):
                  transform: Callable[[Any], Any] | None = None,
                  target_transform: Callable[[Any], Any] | None = None,
                  download: bool = False) -> None:
-        self.root = Path(root)
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         folder = self.root / self.base_folder
         files = self.train_list if train else self.test_list
         missing = [f for f in files if not (folder / f).is_file()]

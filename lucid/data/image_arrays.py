@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,9 +15,9 @@ from .dataset import Dataset
 class ImageArrayDataset(Dataset[tuple[np.ndarray, int]]):
     """A dataset read whole into ``data`` (images) and ``targets`` (class indices).
 
-    Subclasses fill ``root``, ``train``, ``data``, ``targets``, ``transform`` and
-    ``target_transform``; items are ``(image, int label)`` after the transforms, as in
-    torchvision.
+    The constructor stores torchvision's arguments and fetches missing files with the
+    subclass's ``download()`` when asked; the subclass then fills ``data`` and ``targets``.
+    Items are ``(image, int label)`` after the transforms, as in torchvision.
     """
 
     root: Any
@@ -23,6 +26,21 @@ class ImageArrayDataset(Dataset[tuple[np.ndarray, int]]):
     targets: Any
     transform: Any
     target_transform: Any
+
+    def __init__(self, root: str | os.PathLike[str], train: bool = True,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None,
+                 download: bool = False) -> None:
+        self.root = Path(root)
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        if download:
+            self.download()
+
+    def download(self) -> None:
+        """Fetch the files this dataset reads (each reader knows its sources)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot download its files")
 
     def __len__(self) -> int:
         return len(self.data)

@@ -76,12 +76,7 @@ class MNIST(ImageArrayDataset):
                  transform: Callable[[Any], Any] | None = None,
                  target_transform: Callable[[Any], Any] | None = None,
                  download: bool = False) -> None:
-        self.root = Path(root)
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         prefix = "train" if train else "t10k"
         images = read_idx(self._find(f"{prefix}-images-idx3-ubyte"))
         labels = read_idx(self._find(f"{prefix}-labels-idx1-ubyte"))
