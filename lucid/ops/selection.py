@@ -73,13 +73,15 @@ class ScatterAdd(Function):
 
     @staticmethod
     def backward(ctx: Node, g: Any) -> tuple[Any, None, Any, None]:
-        b = ctx.backend
-        gs = None
-        if ctx.needs_input_grad[2]:
-            picked = b.getitem(g, ctx.full)
-            gs = b.pad(picked, [(0, s - n) for s, n in zip(ctx.src_shape, b.shape(picked))],
-                       0.0)
+        gs = _src_grad(ctx, g) if ctx.needs_input_grad[2] else None
         return (g if ctx.needs_input_grad[0] else None), None, gs, None
+
+
+def _src_grad(ctx: Node, g: Any) -> Any:
+    """Gradient of scatter's ``src``: ``g`` at the scattered places, zero past ``index``."""
+    b = ctx.backend
+    picked = b.getitem(g, ctx.full)
+    return b.pad(picked, [(0, s - n) for s, n in zip(ctx.src_shape, b.shape(picked))], 0.0)
 
 
 class Scatter(Function):
@@ -99,11 +101,7 @@ class Scatter(Function):
     @staticmethod
     def backward(ctx: Node, g: Any) -> tuple[Any, None, Any, None]:
         b = ctx.backend
-        gs = None
-        if ctx.needs_input_grad[2]:
-            picked = b.getitem(g, ctx.full)
-            gs = b.pad(picked, [(0, s - n) for s, n in zip(ctx.src_shape, b.shape(picked))],
-                       0.0)
+        gs = _src_grad(ctx, g) if ctx.needs_input_grad[2] else None
         gx = b.where(ctx.hit, 0.0, g) if ctx.needs_input_grad[0] else None
         return gx, None, gs, None
 
