@@ -114,20 +114,7 @@ class Conv2d(Module):
                         self.groups)
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-            f"stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
-        return s
+        return _conv_repr(self, (0, 0), (1, 1))
 
 
 class ConvBNReLU2d(Module):
@@ -227,19 +214,7 @@ class Conv1d(Module):
                         self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,):
-            s += f", padding={self.padding!r}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
-        return s
+        return _conv_repr(self, (0,), (1,))
 
 
 class ConvTranspose2d(Module):
@@ -320,16 +295,23 @@ class ConvTranspose2d(Module):
                                   self.groups, self.dilation)
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_repr(self, (0, 0), (1, 1))
+
+
+def _conv_repr(m: Module, no_padding: tuple[int, ...], no_dilation: tuple[int, ...]) -> str:
+    """PyTorch's conv ``extra_repr``: sizes, then only the arguments that differ from defaults."""
+    s = (f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, "
+         f"stride={m.stride}")
+    if m.padding != no_padding:
+        s += f", padding={m.padding!r}"
+    if getattr(m, "output_padding", no_padding) != no_padding:
+        s += f", output_padding={m.output_padding}"
+    if m.dilation != no_dilation:
+        s += f", dilation={m.dilation}"
+    if m.groups != 1:
+        s += f", groups={m.groups}"
+    if m.bias is None:
+        s += ", bias=False"
+    if getattr(m, "padding_mode", "zeros") != "zeros":
+        s += f", padding_mode={m.padding_mode!r}"
+    return s
