@@ -91,19 +91,37 @@ STEM_TYPES = (None, "deep", "small")
 class BaseResNetConfig:
     """The fields every ResNet-style config shares, each validated when the config is created.
 
-    ``block`` (``"basic"`` or ``"bottleneck"``) and ``layers`` (blocks per stage, four ints)
-    may be given by position; every other field is keyword-only, so a positional slip such
-    as ``ResNetConfig("basic", (2, 2, 2, 2), 10)`` is a TypeError instead of a value silently
-    landing in the wrong field. ``stem_type`` is None (7×7 conv and max-pool), ``"deep"``
-    (three 3×3 convs of widths ``stem_width``, ``stem_width``, ``2·stem_width``) or
-    ``"small"`` (one 3×3 conv, no pooling, for small images); ``avg_down`` average-pools a
-    strided shortcut before its 1×1 projection; ``channels`` are the stages' ``planes``;
-    ``base_width`` and ``cardinality`` shape grouped (ResNeXt) bottlenecks;
-    ``zero_init_last`` zeroes each block's last BN weight; ``block_args`` holds the keys
-    listed in ``block_arg_keys``; ``drop_rate`` is the dropout before the classifier and
-    ``drop_path_rate`` the stochastic depth of the last block (earlier blocks get linearly
-    less, as in timm); ``global_pool`` is the head's pooling (``"avg"``, ``"max"``,
-    ``"avgmax"``, ``"catavgmax"``, or ``""`` for none, which needs ``num_classes=0``).
+    ``block`` and ``layers`` may be given by position; every other field is keyword-only, so
+    a positional slip such as ``ResNetConfig("basic", (2, 2, 2, 2), 10)`` is a TypeError
+    instead of a value silently landing in the wrong field. The meanings below are the ones
+    the documentation's configuration tables show (generated from this docstring).
+
+    Attributes:
+        block: ``"basic"`` (two 3×3 conv–BN layers, expansion 1) or ``"bottleneck"``
+            (1×1, 3×3, 1×1, expansion 4).
+        layers: Blocks per stage, four ints.
+        num_classes: Classifier outputs; 0 builds no classifier (the model returns pooled
+            features).
+        in_channels: Channels of the input images.
+        stem_type: None: a 7×7 stride-2 conv and a 3×3 max-pool; ``"deep"``: three 3×3
+            convs of widths ``stem_width``, ``stem_width``, ``2·stem_width`` and the max-pool;
+            ``"small"``: one 3×3 stride-1 conv and no pooling, for small images.
+        stem_width: Output channels of the stem's convolutions (see ``stem_type``).
+        avg_down: Average-pool a strided shortcut before its 1×1 projection (the "D"
+            variant) instead of striding the 1×1 conv.
+        channels: The four stages' ``planes`` (a block outputs ``planes·expansion``).
+        block_args: Extra keyword arguments for every block; only the keys in
+            ``block_arg_keys`` are accepted.
+        base_width: Bottleneck width per group: the 3×3 conv has
+            ``planes·base_width/64·cardinality`` channels (ResNeXt's "d").
+        cardinality: Groups of the bottleneck's 3×3 conv (ResNeXt's "C").
+        zero_init_last: Zero each block's last batch-norm weight at initialisation, so every
+            residual branch starts as the identity.
+        drop_rate: Dropout probability before the classifier.
+        drop_path_rate: Stochastic-depth rate of the last block; block i of n gets
+            ``rate·i/(n−1)`` (timm's linear rule).
+        global_pool: The head's pooling: ``"avg"``, ``"max"``, ``"avgmax"``,
+            ``"catavgmax"``, or ``""`` for none (which needs ``num_classes=0``).
     """
 
     block: str

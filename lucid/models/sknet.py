@@ -55,12 +55,21 @@ SK_BLOCK_ARG_KEYS = ("attn_channels",)
 class SKNetConfig(BaseResNetConfig):
     """Hyper-parameters of an SKNet: the shared ResNet fields plus the Selective Kernel ones.
 
-    ``kernel_sizes`` are the receptive fields of the branches (odd ints, at least two);
-    with ``dilated_kernels`` a size k > 3 is a 3×3 conv with dilation (k−1)/2.
-    The attention squeeze width is C·attn_ratio rounded to a multiple of ``attn_divisor``,
-    at least ``attn_min`` (default: ``attn_divisor``). ``split_input`` feeds each branch a
-    slice of the input channels instead of all of them. ``zero_init_last`` defaults to False,
-    as in the public SKNets. Only ``block`` and ``layers`` may be given by position.
+    Only ``block`` and ``layers`` may be given by position. The shared fields are documented
+    in :class:`~lucid.models.resnet.BaseResNetConfig`.
+
+    Attributes:
+        kernel_sizes: The receptive fields of the SK unit's branches (odd ints, at least
+            two); one conv–BN–ReLU branch per size.
+        attn_ratio: Width of the attention squeeze relative to the unit's output channels C.
+        attn_divisor: The squeeze width ``C·attn_ratio`` is rounded to a multiple of this.
+        attn_min: Smallest squeeze width (None: ``attn_divisor``).
+        split_input: Feed each branch its own slice of the input channels (timm's
+            ``split_input``) instead of the whole input.
+        dilated_kernels: Build a k×k branch (k > 3) as a 3×3 conv with dilation (k−1)/2,
+            which costs what a 3×3 conv costs; False uses real k×k kernels.
+        zero_init_last: As in the ResNet config, but False by default, as in the public
+            SKNets.
     """
 
     kernel_sizes: tuple[int, ...] = (3, 5)
