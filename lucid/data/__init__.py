@@ -8,6 +8,8 @@ namespace, with NumPy as the host format (batches become lucid tensors on a back
   :class:`Split` (arrays of images and labels) and :func:`load_digits`;
 * samplers — :class:`Sampler`, :class:`SequentialSampler`, :class:`RandomSampler`,
   :class:`SubsetRandomSampler`, :class:`WeightedRandomSampler`, :class:`BatchSampler`;
+  :class:`DistributedSampler` (one shard per process of a data-parallel job, also as
+  :mod:`lucid.data.distributed`);
 * loading — :class:`DataLoader` (background prefetching, optional worker processes,
   :func:`get_worker_info`), :func:`default_collate`, :func:`default_convert`;
 * files — :class:`ImageFolder`, :class:`DatasetFolder`, :class:`MNIST`,
@@ -35,6 +37,7 @@ from .dataset import (
     random_split,
 )
 from .digits import load_digits
+from .distributed import DistributedSampler
 from .download import download_url
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 from .loader import DataLoader, Split
@@ -50,8 +53,9 @@ from .sampler import (
 from .worker import WorkerInfo, get_worker_info
 
 __all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ChainDataset", "ConcatDataset",
-           "DataLoader", "Dataset", "DatasetFolder", "FashionMNIST", "IMG_EXTENSIONS",
-           "ImageFolder", "IterableDataset", "MNIST", "RandomSampler", "Sampler",
-           "SequentialSampler", "Split", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert",
-           "download_url", "get_worker_info", "load_digits", "random_split", "transforms"]
+           "DataLoader", "Dataset", "DatasetFolder", "DistributedSampler", "FashionMNIST",
+           "IMG_EXTENSIONS", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
+           "Sampler", "SequentialSampler", "Split", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "WeightedRandomSampler", "WorkerInfo", "default_collate",
+           "default_convert", "download_url", "get_worker_info", "load_digits",
+           "random_split", "transforms"]
