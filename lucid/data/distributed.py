@@ -23,14 +23,14 @@ from .sampler import Sampler
 def _group_value(name: str) -> int:
     """``get_world_size()`` or ``get_rank()`` of the default process group, or the error
     PyTorch raises when no group was initialised and the value was not given."""
-    from .. import distributed as dist
+    from ..distributed import get_rank, get_world_size, is_initialized
 
-    if not dist.is_initialized():
+    if not is_initialized():
         raise ValueError(f"DistributedSampler: {name} was not given and the default process "
                          "group has not been initialized; call "
                          "lucid.distributed.init_process_group() first or pass "
                          "num_replicas= and rank=")
-    return int(dist.get_world_size() if name == "num_replicas" else dist.get_rank())
+    return int(get_world_size() if name == "num_replicas" else get_rank())
 
 
 def _check_int(name: str, value: object) -> int:
