@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lucid.backends",),
     ("lucid.autograd",),
     ("lucid._tensor", "lucid.ops", "lucid._creation"),
-    ("lucid.nn", "lucid.optim"),
+    ("lucid.nn", "lucid.optim", "lucid.distributed"),
     ("lucid.io", "lucid.profiling", "lucid.visual"),
     ("lucid.data", "lucid.models"),
     ("lucid.convert", "lucid.train", "lucid.cli", "lucid.__main__", "lucid.testing", "lucid"),
