@@ -13,7 +13,9 @@ arrays of the tensors' backend.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import anomaly_mode
@@ -201,11 +203,44 @@ def _topological_order(root: Any) -> list[tuple[Any, Any]]:
     return order
 
 
+#: per thread, one list of queued callbacks per backward pass now running (innermost last)
+_running = threading.local()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` when the backward pass now running has finished, before
+    ``backward()`` returns (PyTorch's ``Variable._execution_engine.queue_callback``).
+
+    Call it from a tensor hook. DistributedDataParallel uses it to wait for the gradient
+    all-reduces its hooks started and to write the averaged gradients into ``.grad``.
+    Callbacks run in the order they were queued, and only if the pass succeeded.
+    """
+    passes: list[list[Callable[[], None]]] | None = getattr(_running, "passes", None)
+    if not passes:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a "
+                           "tensor hook (Tensor.register_hook) during backward()")
+    passes[-1].append(callback)
+
+
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad, then
+    run the callbacks queued during the pass (:func:`queue_callback`).
 
     ``grad`` is a native array of ``root``'s backend and shape (the caller checks it).
     """
+    passes = _running.__dict__.setdefault("passes", [])
+    callbacks: list[Callable[[], None]] = []
+    passes.append(callbacks)
+    try:
+        _backward(root, grad, retain_graph)
+    finally:
+        passes.pop()
+    for callback in callbacks:
+        callback()
+
+
+def _backward(root: Any, grad: Any, retain_graph: bool) -> None:
+    """The pass itself: every vertex's gradient, in topological order."""
     grads: dict[int, Any] = {_key(root, root.grad_fn): grad}
     fresh: set[int] = set()  # grads that are sums we own (safe to store without copying)
     for t, node in _topological_order(root):

@@ -1,6 +1,6 @@
 """Neural-network building blocks: ``Module``, layers, containers, initialisers, losses."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     ELU,
     GELU,
@@ -43,6 +43,7 @@ from .module import Module, Parameter, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .selective_kernel import SelectiveKernel, SelectiveKernelAttention
+from .sync_batchnorm import SyncBatchNorm
 from .upsampling import Upsample
 
 __all__ = [
@@ -60,3 +61,4 @@ __all__ += ["AdaptiveMaxPool2d", "Conv1d", "ConvTranspose2d", "Dropout2d", "ELU"
             "LeakyReLU", "Mish", "PReLU", "ParameterDict", "ParameterList", "SELU", "SiLU",
             "Softplus", "Unflatten", "Upsample"]
 __all__ += ["DropPath"]
+__all__ += ["SyncBatchNorm", "parallel"]
