@@ -2,36 +2,52 @@
 
     python tests/mermaid/extract_charts.py OUT_DIR
 
-* every ```mermaid block of docs/models/sknet.md (``sknet-1.mmd``: sk_resnet_50, ``sknet-2``:
-  the page's example; tests/test_model_docs.py keeps them equal to lucid's output) and of
-  docs/architecture.md;
-* ``sk_resnet_50-live.mmd``: the chart lucid builds now, straight from the model.
+* the charts the documentation's model pages get at build time: each page under docs/models
+  has ``<!-- lucid: mermaid PRESET -->`` markers, which the MkDocs hook
+  (docs/_hooks/lucid_pages.py) replaces with lucid's chart of that preset; the same hook
+  function writes them here
+  (``sknet-1.mmd``: sk_resnet_50, ``resnet-1.mmd``: resnet_50);
+* every ```mermaid block written by hand in docs/architecture.md.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "docs" / "models" / "sknet.md", ROOT / "docs" / "architecture.md"]
+DOCS = ROOT / "docs"
+HAND_WRITTEN = [DOCS / "architecture.md"]
+
+
+def _hook():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("lucid_pages",
+                                                  DOCS / "_hooks" / "lucid_pages.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(out_dir: str) -> int:
-    import lucid.models as models
-    from lucid.visual import build_module_mermaid_chart
-
+    hook = _hook()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for page in PAGES:
-        blocks = re.findall(r"```mermaid\n(.*?)```", page.read_text(), re.S)
-        if not blocks:
-            raise SystemExit(f"{page} has no mermaid block")
-        for i, block in enumerate(blocks, 1):
+    pages = {}
+    for page in sorted((DOCS / "models").glob("*.md")):
+        presets = [m["arg"] for m in hook.MARKER.finditer(page.read_text())
+                   if m["kind"] == "mermaid"]      # only the charts: tables take seconds
+        pages[page] = "\n".join(hook.mermaid_chart(p) for p in presets)
+    pages.update({page: page.read_text() for page in HAND_WRITTEN})
+    written = 0
+    for page, text in pages.items():
+        for i, block in enumerate(re.findall(r"```mermaid\n(.*?)```", text, re.S), 1):
             (out / f"{page.stem}-{i}.mmd").write_text(block)
-    chart = build_module_mermaid_chart(models.get("sk_resnet_50"), (1, 3, 224, 224))
-    (out / "sk_resnet_50-live.mmd").write_text(chart)
+            written += 1
+    if not written:
+        raise SystemExit("no mermaid chart found in the model pages or docs/architecture.md")
     print("\n".join(str(p) for p in sorted(out.glob("*.mmd"))))
     return 0
 
