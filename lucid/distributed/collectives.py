@@ -40,7 +40,7 @@ def _check_op(what: str, op: Any, t: Tensor) -> ReduceOp:
         raise TypeError(f"{what}: cannot reduce a bool tensor; convert it to an integer dtype "
                         f"first (t.long())")
     if op is ReduceOp.MEAN and not t.dtype.is_floating:
-        raise TypeError(f"{what}: ReduceOp.MEAN needs a floating-point tensor, got {t.dtype}; "
+        raise TypeError(f"{what}: ReduceOp.MEAN needs a floating-point tensor, got {t.dtype.name}; "
                         f"use SUM and divide")
     return op
 
@@ -93,8 +93,9 @@ def _check_list(what: str, tensors: Any, like: Tensor, tr: Any, name: str) -> li
     for i, t in enumerate(tensors):
         _check_tensor(what, t, tr, f"{name}[{i}]")
         if t.shape != like.shape or t.dtype != like.dtype or t.backend is not like.backend:
-            raise ValueError(f"{what}: {name}[{i}] is {t.dtype} {t.shape} on {t.backend.name!r}"
-                             f"; every tensor must match {like.dtype} {like.shape} on "
+            raise ValueError(f"{what}: {name}[{i}] is {t.dtype.name} {t.shape} on "
+                             f"{t.backend.name!r}"
+                             f"; every tensor must match {like.dtype.name} {like.shape} on "
                              f"{like.backend.name!r}")
     return list(tensors)
 
@@ -134,10 +135,10 @@ def _check_pair(what: str, big: Tensor, small: Tensor, size: int) -> None:
     s = small.shape
     ok_shapes = {(size, *s)} | ({(size * s[0], *s[1:])} if s else set())
     if big.dtype != small.dtype or big.backend is not small.backend or big.shape not in ok_shapes:
-        raise ValueError(f"{what}: the tensors are {big.dtype} {big.shape} and {small.dtype} "
-                         f"{small.shape}; the larger must have the same dtype and backend and "
-                         f"shape {' or '.join(str(x) for x in sorted(ok_shapes))} "
-                         f"(world_size={size})")
+        raise ValueError(f"{what}: the tensors are {big.dtype.name} {big.shape} and "
+                         f"{small.dtype.name} {small.shape}; the larger must have the same "
+                         f"dtype and backend and shape "
+                         f"{' or '.join(str(x) for x in sorted(ok_shapes))} (world_size={size})")
 
 
 def reduce_scatter(output: Tensor, input_list: list[Tensor], op: ReduceOp = ReduceOp.SUM, *,
