@@ -8,7 +8,6 @@ stops here with the command that fetches them.
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,17 +35,3 @@ def on_config(config: Any) -> Any:
             "`python docs/_build/vendor_assets.py` (or run `nox -s docs`, which does).")
     return config
 
-
-#: Modules being written while the site is; their pages say so instead of failing the build.
-#: TEMPORARY: removed once lucid/distributed and lucid/nn/parallel are in the checkout.
-_PENDING = {"lucid.distributed": "lucid/distributed/__init__.py",
-            "lucid.nn.parallel": "lucid/nn/parallel/__init__.py"}
-
-
-def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
-    for module, init in _PENDING.items():
-        if f"::: {module}\n" in markdown and not Path(init).is_file():
-            markdown = re.sub(rf"^::: {re.escape(module)}\n(?:    .*\n|\n)*", (
-                f"!!! note \"Not in this checkout yet\"\n    `{module}` is not in this "
-                "checkout yet.\n\n"), markdown, flags=re.M)
-    return markdown
