@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +55,19 @@ PAGES = sorted(p for p in DOCS.rglob("*.md") if blocks(p.read_text()))
 
 
 def run_page(page: Path) -> dict[str, object]:
-    """Run the page's blocks in order in one namespace; return it."""
+    """Run the page's blocks in order in one namespace (a module, so that dataclasses and
+    pickling find it in ``sys.modules`` as in a script); return the namespace."""
     name = str(page.relative_to(DOCS.parent))
-    namespace: dict[str, object] = {"__name__": f"docs_example_{page.stem}"}
+    module = types.ModuleType("docs_example_" + re.sub(r"\W", "_", page.stem))
+    sys.modules[module.__name__] = module
+    try:
+        _run_blocks(page, name, module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module.__dict__
+
+
+def _run_blocks(page: Path, name: str, namespace: dict[str, object]) -> None:
     for block in blocks(page.read_text()):
         if block.skip is not None:
             print(f"{name} block {block.number} (line {block.line}) skipped: {block.skip}")
@@ -67,7 +79,6 @@ def run_page(page: Path) -> dict[str, object]:
         except Exception as exc:
             raise AssertionError(f"{name} block {block.number} (line {block.line}) failed: "
                                  f"{type(exc).__name__}: {exc}") from exc
-    return namespace
 
 
 @pytest.fixture
