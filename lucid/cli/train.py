@@ -5,12 +5,20 @@ so a typo costs a second, not an epoch. After each epoch the run appends to
 ``OUT/metrics.jsonl``, redraws ``OUT/curves.png`` (with matplotlib), logs to TensorBoard (with
 ``--tensorboard DIR``) and rewrites ``OUT/MODEL_DATA_state.npz``, which ``--resume`` continues
 from; the trained weights end in ``OUT/MODEL_DATA.npz``.
+
+``--distributed`` (under ``mpiexec -n N lucid train ...``) trains data-parallel: every rank
+builds the same model, wraps it in ``DistributedDataParallel`` and reads its own shard
+(``DistributedSampler``, ``--batch-size`` per rank); evaluation is sharded too, its counts
+summed over the ranks. Rank 0 alone prints, logs and writes files; the others wait for it at
+a barrier. Every rank reads ``--resume``'s file. See docs/distributed.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -76,7 +84,9 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--resume", metavar="STATE", default=None,
                    help="continue the run saved in STATE (OUT/MODEL_DATA_state.npz)")
     t.add_argument("--epochs", type=_int_at_least(1), default=10)
-    t.add_argument("--batch-size", type=_int_at_least(1), default=32)
+    t.add_argument("--batch-size", type=_int_at_least(1), default=32,
+                   help="images per step (default 32); with --distributed per process, as "
+                        "in PyTorch: N processes step on N x this many")
     t.add_argument("--lr", type=_float_in(0, 10, low_open=True), default=0.05)
     t.add_argument("--weight-decay", type=_float_in(0, 1), default=5e-4)
     t.add_argument("--label-smoothing", type=_float_in(0, 1, high_open=True), default=0.0)
@@ -93,6 +103,13 @@ def add_parser(sub: Any) -> None:
                    help="also log the metrics to TensorBoard in DIR (needs lucid[tensorboard])")
     t.add_argument("--no-plot", action="store_true", help="do not draw OUT/curves.png")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--distributed", action="store_true",
+                   help="data-parallel training, one process per rank: run as "
+                        "'mpiexec -n N lucid train --distributed ...' (needs lucid[mpi]; "
+                        "without mpiexec it runs as one rank)")
+    t.add_argument("--dist-backend", choices=("mpi", "nccl"), default="mpi",
+                   help="with --distributed: mpi (CPU, any backend; the default) or nccl "
+                        "(one GPU per rank, --backend cupy)")
     t.set_defaults(func=run)
 
 
@@ -120,6 +137,9 @@ def _check_before_work(args: argparse.Namespace) -> Path:
 
     models.model_entry(args.model)  # unknown model: LookupError with suggestions
     check_data_argument(args.data)
+    if args.distributed and importlib.util.find_spec("mpi4py") is None:
+        raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
+                          "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
     if args.resume is not None and not Path(args.resume).is_file():
         raise ValueError(f"--resume {args.resume!r}: no such file")
     if args.tensorboard is not None:
@@ -132,35 +152,74 @@ def _check_before_work(args: argparse.Namespace) -> Path:
     return prepare_out_dir(args.out)
 
 
+def _quiet(*args: Any, **kwargs: Any) -> None:
+    """``print`` on ranks other than 0: one line per event, not one per rank."""
+
+
+def _start_process_group(backend_name: str) -> tuple[int, int]:
+    """Join (or create) the process group; this process's rank and the world size."""
+    from lucid import distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend_name)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if world == 1:
+        print("note: --distributed in a single process (not started by mpiexec, or -n 1): "
+              "training as one rank; for N ranks run 'mpiexec -n N lucid train "
+              "--distributed ...'", file=sys.stderr)
+    return rank, world
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit status."""
     out = _check_before_work(args)
     import lucid
     from lucid import models, optim
-    from lucid.data import DataLoader
+    from lucid.data import DataLoader, DistributedSampler, Subset
     from lucid.io import checkpoint
     from lucid.metrics_log import MetricsLog
-    from lucid.train import fit
+    from lucid.train import RANK_SEED_STRIDE, fit
     from lucid.train_state import history_from, load_training_state, save_training_state
 
     from ._data import load_data
 
     limit_blas_threads(args.threads)
     backend = lucid.backends.get_backend(args.backend)
-    lucid.manual_seed(args.seed)
+    rank, world = _start_process_group(args.dist_backend) if args.distributed else (0, 1)
+    say = print if rank == 0 else _quiet
+    barrier = _barrier if args.distributed else (lambda: None)
+    lucid.manual_seed(args.seed)  # the same initial weights on every rank
+    if args.download and rank != 0:
+        barrier()  # rank 0 downloads first; the others then read its files
     data = load_data(args)
-    print(f"{data.name}: {len(data.train)} train / {len(data.test)} test images, "
-          f"{data.num_classes} classes, {data.in_channels}x{data.image_size}x{data.image_size}, "
-          f"backend {backend.name}")
+    if args.download and rank == 0:
+        barrier()
+    say(f"{data.name}: {len(data.train)} train / {len(data.test)} test images, "
+        f"{data.num_classes} classes, {data.in_channels}x{data.image_size}x{data.image_size}, "
+        f"backend {backend.name}")
     model = models.get(args.model, pretrained=args.pretrained, num_classes=data.num_classes,
                        in_channels=data.in_channels) if args.pretrained else \
         models.get(args.model, num_classes=data.num_classes, in_channels=data.in_channels)
     model = model.to(backend.name)
-    print(f"model {args.model}: {model.num_parameters():,} parameters"
-          f"{' (pretrained, new classifier)' if args.pretrained else ''}")
-    train_loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True,
-                              seed=args.seed, num_workers=args.workers, backend=backend)
-    test_loader = DataLoader(data.test, batch_size=256, num_workers=args.workers,
+    say(f"model {args.model}: {model.num_parameters():,} parameters"
+        f"{' (pretrained, new classifier)' if args.pretrained else ''}")
+    if args.distributed:
+        # rank r reads every world-th sample of a (seed, epoch) permutation; its workers and
+        # augmentation get their own seeds; the test set is split without padding
+        sampler = DistributedSampler(data.train, num_replicas=world, rank=rank, shuffle=True,
+                                     seed=args.seed)
+        train_loader = DataLoader(data.train, batch_size=args.batch_size, sampler=sampler,
+                                  seed=args.seed + RANK_SEED_STRIDE * rank,
+                                  num_workers=args.workers, backend=backend)
+        test_set = Subset(data.test, range(rank, len(data.test), world))
+        ranks = f"{world} rank{'' if world == 1 else 's'}"
+        say(f"distributed: {ranks} ({args.dist_backend}), {len(sampler)} images and batches "
+            f"of {args.batch_size} per rank ({world * args.batch_size} per step)")
+    else:
+        train_loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True,
+                                  seed=args.seed, num_workers=args.workers, backend=backend)
+        test_set = data.test
+    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers,
                              backend=backend)
     opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                     weight_decay=args.weight_decay)
@@ -170,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
                 "in_channels": data.in_channels, "image_size": data.image_size,
                 "epochs": args.epochs}
     start_epoch, earlier = 1, []
-    if args.resume is not None:
+    if args.resume is not None:  # every rank reads the same file
         meta = load_training_state(args.resume, model, opt, sched)
         saved = meta.get("extra", {})
         for key in ("model", "data", "num_classes", "in_channels", "image_size", "epochs"):
@@ -178,35 +237,56 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"--resume {args.resume!r} was written with {key}="
                                  f"{saved.get(key)!r}; this run has {key}={run_info[key]!r}")
         start_epoch, earlier = int(meta["epoch"]) + 1, history_from(meta)
-        print(f"resuming after epoch {meta['epoch']} of {args.epochs}")
-    log = MetricsLog(out, plot=not args.no_plot, tensorboard_dir=args.tensorboard)
-    log.start(earlier)
+        say(f"resuming after epoch {meta['epoch']} of {args.epochs}")
+    trained: Any = model
+    if args.distributed:
+        from lucid.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model)  # starts from rank 0's weights
+    log = MetricsLog(out, plot=not args.no_plot, tensorboard_dir=args.tensorboard) \
+        if rank == 0 else None
+    if log is not None:
+        log.start(earlier)
     state_path = out / f"{stem}_state.npz"
     rows = list(earlier)
 
     def after_epoch(result: Any) -> None:
         rows.append(result)
-        log.write(result)
-        save_training_state(state_path, model, opt, sched, epoch=result.epoch, history=rows,
-                            extra=run_info)
+        if log is not None:  # rank 0 writes; the metrics are already summed over ranks
+            log.write(result)
+            save_training_state(state_path, model, opt, sched, epoch=result.epoch,
+                                history=rows, extra=run_info)
+        barrier()  # no rank runs ahead of the saved state
 
     start = time.perf_counter()
     try:
-        fit(model, train_loader, test_loader, opt, args.epochs, sched,
-            label_smoothing=args.label_smoothing, progress=not args.no_progress,
-            start_epoch=start_epoch, seed=args.seed, on_epoch_end=after_epoch)
+        fit(trained, train_loader, test_loader, opt, args.epochs, sched,
+            label_smoothing=args.label_smoothing,
+            progress=not args.no_progress and rank == 0, log=say,
+            start_epoch=start_epoch, seed=args.seed, on_epoch_end=after_epoch,
+            distributed=args.distributed)
     finally:
-        log.close()
+        if log is not None:
+            log.close()
     elapsed = time.perf_counter() - start
     if not rows:
-        print(f"nothing to do: {args.resume} already holds all {args.epochs} epochs")
+        say(f"nothing to do: {args.resume} already holds all {args.epochs} epochs")
         return 0
     final = rows[-1]
-    path = checkpoint.save(model, os.path.join(out, f"{stem}.npz"),
-                           metadata={**run_info, "classes": list(data.classes),
-                                     "test_accuracy": final.test_accuracy})
-    print(f"saved checkpoint to {path}; metrics in {log.jsonl_path}"
-          f"{f' and {log.png_path}' if log.png_path else ''}; resume state {state_path}")
-    print(f"final test accuracy: {final.test_accuracy:.4f} "
-          f"({final.test_accuracy * 100:.2f} %) after {final.epoch} epochs in {elapsed:.1f} s")
+    path = os.path.join(out, f"{stem}.npz")
+    if rank == 0:
+        checkpoint.save(model, path, metadata={**run_info, "classes": list(data.classes),
+                                               "test_accuracy": final.test_accuracy})
+    barrier()
+    say(f"saved checkpoint to {path}; metrics in {out / 'metrics.jsonl'}"
+        f"{f' and {log.png_path}' if log is not None and log.png_path else ''}; "
+        f"resume state {state_path}")
+    say(f"final test accuracy: {final.test_accuracy:.4f} "
+        f"({final.test_accuracy * 100:.2f} %) after {final.epoch} epochs in {elapsed:.1f} s")
     return 0
+
+
+def _barrier() -> None:
+    from lucid.distributed import barrier
+
+    barrier()

@@ -6,11 +6,14 @@ status 0; every report line printed once (rank 0 only); one metrics log with one
 epoch and one checkpoint, not one per rank; a run interrupted after epoch 1 and resumed on 2
 ranks from rank 0's state ends with exactly the weights of an uninterrupted 2-rank run (every
 rank read the state, or the replicas would disagree and DDP would not hide it: rank 0's
-weights are broadcast only at the start). Skipped without mpi4py or mpiexec.
+weights are broadcast only at the start). Skipped without mpi4py or mpiexec; like
+dist-core's job-level tests they start their own launcher, so they run in a plain ``pytest``
+(and are skipped when pytest itself runs under ``mpiexec``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -24,11 +27,15 @@ import pytest
 from lucid.cli import main
 from lucid.io import checkpoint
 
-MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=str(Path(sys.executable).parent))
-pytestmark = pytest.mark.distributed
+MPIEXEC = str(Path(sys.executable).parent / "mpiexec") \
+    if (Path(sys.executable).parent / "mpiexec").exists() else shutil.which("mpiexec")
+#: Set by MPICH / Open MPI in their ranks: this pytest itself runs under a launcher.
+UNDER_A_LAUNCHER = any(os.environ.get(v, "1") not in ("", "1")
+                       for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"))
 needs_mpi = pytest.mark.skipif(
-    MPIEXEC is None or __import__("importlib").util.find_spec("mpi4py") is None,
-    reason="needs mpi4py and mpiexec: pip install 'lucid[mpi]'")
+    MPIEXEC is None or importlib.util.find_spec("mpi4py") is None or UNDER_A_LAUNCHER,
+    reason="starts its own 'mpiexec -n 2' (needs mpi4py and mpiexec: pip install "
+           "'lucid[mpi]'); not from inside an MPI job")
 
 QUICK = ["--model", "sk_resnet_mini", "--data", "digits", "--image-size", "8",
          "--batch-size", "64", "--threads", "1", "--no-plot", "--distributed"]
@@ -53,9 +60,12 @@ def mpirun(tmp_path: Path, *argv: str, ranks: int = 2, script: str | None = None
            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``mpiexec -n ranks python -m lucid train argv`` (or ``python script``), with output."""
     runner = [sys.executable, "-m", "lucid"] if script is None else [sys.executable, script]
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+    # the launcher's variables of an enclosing job would make the ranks join that job
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPI_"))}
+    environment.update({"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env or {})})
     return subprocess.run([str(MPIEXEC), "-n", str(ranks), *runner, "train", *argv],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
                           env=environment)
 
 
@@ -114,6 +124,20 @@ def test_a_rank_that_fails_ends_the_job(tmp_path: Path) -> None:
                    str(tmp_path / "b"), "--resume", str(state))
     assert other.returncode != 0
     assert "was written with epochs=1; this run has epochs=3" in other.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or UNDER_A_LAUNCHER,
+                    reason="needs mpi4py; not from inside an MPI job")
+def test_without_mpiexec_it_trains_as_one_rank_and_says_so(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPI_"))}
+    proc = subprocess.run([sys.executable, "-m", "lucid", "train", *QUICK, "--epochs", "1",
+                           "--no-progress", "--out", str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, env=environment)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "training as one rank" in proc.stderr and "mpiexec -n N" in proc.stderr
+    assert "distributed: 1 rank (mpi), 1437 images" in proc.stdout
+    assert (tmp_path / "sk_resnet_mini_digits.npz").is_file()
 
 
 def _write(path: Path, text: str) -> Path:
