@@ -95,7 +95,8 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--backend", default=None, help="backend name (default: current)")
     t.add_argument("--threads", type=_int_at_least(0), default=1,
-                   help="BLAS threads; small models train fastest on 1 (0: library default)")
+                   help="BLAS threads; small models train fastest on 1 (0: library default); "
+                        "with --distributed per rank, and the NumPy backend's pool too")
     t.add_argument("--workers", type=_int_at_least(0), default=0,
                    help="data-loading worker processes (default 0: in the main process)")
     t.add_argument("--out", default="runs", help="folder for checkpoints and metrics")
@@ -183,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ._data import load_data
 
+    if args.distributed and args.threads > 0:
+        # N ranks share the cores: hold the NumPy backend's pool (read when it starts, before
+        # the first large op) to --threads too, or every rank would start one per core
+        os.environ.setdefault("LUCID_NUM_THREADS", str(args.threads))
     limit_blas_threads(args.threads)
     backend = lucid.backends.get_backend(args.backend)
     rank, world = _start_process_group(args.dist_backend) if args.distributed else (0, 1)
