@@ -13,6 +13,8 @@ arrays of the tensors' backend.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import weakref
 from collections.abc import Callable
@@ -31,6 +33,10 @@ _FREED = (
 )
 
 
+#: numbers the recorded nodes in creation order
+_node_counter = itertools.count()
+
+
 class Node:
     """One recorded call of a Function (a tensor's ``grad_fn``; the ``ctx`` of that call).
 
@@ -40,7 +46,7 @@ class Node:
     output; a forward that moves its result to another backend sets it to that one.
     """
 
-    __slots__ = ("function", "backend", "inputs", "input_nodes", "needs_input_grad",
+    __slots__ = ("function", "backend", "seq", "inputs", "input_nodes", "needs_input_grad",
                  "saved_tensors", "saved_versions", "saved_output", "saved_host_copies",
                  "_released", "__dict__")
 
@@ -48,6 +54,8 @@ class Node:
                  needs_input_grad: tuple[bool, ...]) -> None:
         self.function = function
         self.backend = backend
+        #: creation order: backward runs later-recorded nodes first (see _topological_order)
+        self.seq = next(_node_counter)
         self.needs_input_grad = needs_input_grad
         self.inputs: tuple[Any, ...] = ()
         #: each input's ``grad_fn`` when this node was recorded: the graph's edges. An
@@ -181,25 +189,46 @@ def _key(t: Any, node: Any) -> int:
 
 def _topological_order(root: Any) -> list[tuple[Any, Any]]:
     """``(tensor, grad_fn)`` vertices reachable from ``root`` needing grad, each after all
-    its consumers. A tensor changed in place appears once per recorded state."""
+    its consumers. A tensor changed in place appears once per recorded state.
+
+    A vertex is ready once all its consumers have been placed (Kahn's algorithm). A ready
+    leaf is placed at once and, among ready nodes, the most recently recorded goes first
+    (PyTorch's engine orders its ready queue the same way). So a parameter's gradient, and
+    its hooks, is final as soon as its layer's backward has run rather than at the end of
+    the pass: DistributedDataParallel starts reducing it while backward goes on.
+    """
+    first = root.grad_fn
+    if first is None:
+        return [(root, None)]
+    vertices: dict[int, tuple[Any, Any]] = {id(first): (root, first)}
+    consumers: dict[int, int] = {}
+    stack = [first]
+    while stack:  # every reachable vertex, and how many edges lead into it
+        node = stack.pop()
+        for p, pn, need in zip(node.inputs, node.input_nodes, node.needs_input_grad):
+            if p is None or not need:
+                continue
+            key = id(p) if pn is None else id(pn)
+            consumers[key] = consumers.get(key, 0) + 1
+            if key not in vertices:
+                vertices[key] = (p, pn)
+                if pn is not None:
+                    stack.append(pn)
     order: list[tuple[Any, Any]] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, Any, bool]] = [(root, root.grad_fn, False)]
-    while stack:
-        t, node, done = stack.pop()
-        if done:
-            order.append((t, node))
-            continue
-        key = id(t) if node is None else id(node)
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.append((t, node, True))
-        if node is not None:
-            for p, pn, need in zip(node.inputs, node.input_nodes, node.needs_input_grad):
-                if p is not None and need and (id(p) if pn is None else id(pn)) not in seen:
-                    stack.append((p, pn, False))
-    order.reverse()
+    ready: list[tuple[int, int]] = [(-first.seq, id(first))]
+    while ready:
+        t, node = vertices[heapq.heappop(ready)[1]]
+        order.append((t, node))
+        for p, pn, need in zip(node.inputs, node.input_nodes, node.needs_input_grad):
+            if p is None or not need:
+                continue
+            key = id(p) if pn is None else id(pn)
+            consumers[key] -= 1
+            if consumers[key] == 0:
+                if pn is None:
+                    order.append((p, None))
+                else:
+                    heapq.heappush(ready, (-pn.seq, key))
     return order
 
 
