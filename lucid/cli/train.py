@@ -108,7 +108,7 @@ def add_parser(sub: Any) -> None:
                    help="data-parallel training, one process per rank: run as "
                         "'mpiexec -n N lucid train --distributed ...' (needs lucid[mpi]; "
                         "without mpiexec it runs as one rank)")
-    t.add_argument("--dist-backend", choices=("mpi", "nccl"), default="mpi",
+    t.add_argument("--dist-backend", choices=("mpi", "nccl"), default=None,
                    help="with --distributed: mpi (CPU, any backend; the default) or nccl "
                         "(one GPU per rank, --backend cupy)")
     t.set_defaults(func=run)
@@ -138,6 +138,9 @@ def _check_before_work(args: argparse.Namespace) -> Path:
 
     models.model_entry(args.model)  # unknown model: LookupError with suggestions
     check_data_argument(args.data)
+    if args.dist_backend is not None and not args.distributed:
+        raise ValueError(f"--dist-backend {args.dist_backend} needs --distributed (and "
+                         "'mpiexec -n N' in front of lucid train)")
     if args.distributed and importlib.util.find_spec("mpi4py") is None:
         raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
                           "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
@@ -190,7 +193,11 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("LUCID_NUM_THREADS", str(args.threads))
     limit_blas_threads(args.threads)
     backend = lucid.backends.get_backend(args.backend)
-    rank, world = _start_process_group(args.dist_backend) if args.distributed else (0, 1)
+    dist_backend = args.dist_backend or "mpi"
+    if args.distributed and dist_backend == "nccl" and backend.name != "cupy":
+        raise ValueError(f"--dist-backend nccl all-reduces CuPy GPU arrays; this run's backend "
+                         f"is {backend.name!r}: add --backend cupy (or use --dist-backend mpi)")
+    rank, world = _start_process_group(dist_backend) if args.distributed else (0, 1)
     say = print if rank == 0 else _quiet
     barrier = _barrier if args.distributed else (lambda: None)
     lucid.manual_seed(args.seed)  # the same initial weights on every rank
@@ -218,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
                                   num_workers=args.workers, backend=backend)
         test_set = Subset(data.test, range(rank, len(data.test), world))
         ranks = f"{world} rank{'' if world == 1 else 's'}"
-        say(f"distributed: {ranks} ({args.dist_backend}), {len(sampler)} images and batches "
+        say(f"distributed: {ranks} ({dist_backend}), {len(sampler)} images and batches "
             f"of {args.batch_size} per rank ({world * args.batch_size} per step)")
     else:
         train_loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True,

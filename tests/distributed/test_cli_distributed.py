@@ -158,3 +158,23 @@ def test_batch_size_help_says_per_process(capsys) -> None:
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "with --distributed per process" in text and "--dist-backend {mpi,nccl}" in text
+
+
+def test_dist_backend_without_distributed_is_refused(tmp_path, capsys) -> None:
+    status = main(["train", "--dist-backend", "mpi", "--out", str(tmp_path)])
+    assert status == 1
+    assert "--dist-backend mpi needs --distributed" in capsys.readouterr().err
+
+
+def test_nccl_needs_the_cupy_backend(tmp_path, capsys, monkeypatch) -> None:
+    import lucid.cli._data as data
+
+    def must_not_run(args):  # refused before any data is read or a group is joined
+        raise AssertionError("data was loaded before the backends were checked")
+
+    monkeypatch.setattr(data, "load_data", must_not_run)
+    status = main(["train", *QUICK, "--dist-backend", "nccl", "--backend", "numpy",
+                   "--out", str(tmp_path)])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "--dist-backend nccl" in err and "'numpy'" in err and "--backend cupy" in err
