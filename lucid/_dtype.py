@@ -30,12 +30,19 @@ class DType:
         return (get_dtype, (self.name,))
 
 
+#: The 16-bit IEEE float.
 float16 = DType("float16", True, 2)
+#: The 32-bit IEEE float, the default for float data.
 float32 = DType("float32", True, 4)
+#: The 64-bit IEEE float.
 float64 = DType("float64", True, 8)
+#: The 32-bit signed integer.
 int32 = DType("int32", False, 4)
+#: The 64-bit signed integer, the default for integer data.
 int64 = DType("int64", False, 8)
+#: The 8-bit unsigned integer (image bytes).
 uint8 = DType("uint8", False, 1)
+#: Booleans (named ``bool_`` because ``bool`` is Python's).
 bool_ = DType("bool", False, 1)
 
 ALL_DTYPES: dict[str, DType] = {

@@ -30,7 +30,9 @@ import lucid._plugins as _plugins  # (not "from .. import": that would import lu
 from .interface import API_VERSION, Backend
 from .reference import REFERENCE_KERNELS_ENV, reference_kernels_forced, with_reference_kernels
 
+#: The entry-point group lucid reads backend plugins from.
 ENTRY_POINT_GROUP = "lucid.backends"
+#: The backend used when neither ``LUCID_BACKEND`` nor :func:`set_backend` picks one.
 DEFAULT_BACKEND = "numpy"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from .dataset import Dataset
 from .transforms.image import pil_image_module
 
+#: The file endings :class:`ImageFolder` takes for images (compared lower-cased).
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 

@@ -26,6 +26,7 @@ from .._plugins import refresh as forget_entry_points
 from .features import as_feature_extractor
 from .pretrained import WEIGHT_COMPATIBLE_FIELDS, has_weights, set_pretrained_cfg
 
+#: The entry-point group lucid reads model plugins from.
 ENTRY_POINT_GROUP = "lucid.models"
 
 
@@ -323,4 +324,5 @@ def get(name: str, pretrained: bool = False, weights: str | os.PathLike[str] | N
     return as_feature_extractor(model, features_only, out_indices)
 
 
+#: The same function as :func:`get`, under timm's name.
 create_model = get

@@ -29,13 +29,21 @@ def _binary(name: str) -> Callable[[Any, Any], Tensor]:
     return op
 
 
+#: Element-wise ``a == b`` (a bool tensor, not differentiable).
 eq = _binary("equal")
+#: Element-wise ``a != b`` (a bool tensor, not differentiable).
 ne = _binary("not_equal")
+#: Element-wise ``a < b`` (a bool tensor, not differentiable).
 lt = _binary("less")
+#: Element-wise ``a <= b`` (a bool tensor, not differentiable).
 le = _binary("less_equal")
+#: Element-wise ``a > b`` (a bool tensor, not differentiable).
 gt = _binary("greater")
+#: Element-wise ``a >= b`` (a bool tensor, not differentiable).
 ge = _binary("greater_equal")
+#: Element-wise ``logical_and`` (a bool tensor, not differentiable).
 logical_and = _binary("logical_and")
+#: Element-wise ``logical_or`` (a bool tensor, not differentiable).
 logical_or = _binary("logical_or")
 
 

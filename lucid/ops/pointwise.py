@@ -97,4 +97,5 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:
     return Clip.apply(x, min, max)
 
 
+#: The same function as :func:`clip` (PyTorch has both names).
 clamp = clip

@@ -252,6 +252,7 @@ def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None
     return Concatenate.apply(ax, *ts)
 
 
+#: The same function as :func:`concatenate` (PyTorch's short name).
 cat = concatenate
 
 

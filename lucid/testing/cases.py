@@ -97,6 +97,7 @@ def on(like: lucid.Tensor, host: Any, dtype: Any = None) -> lucid.Tensor:
     return lucid.tensor(host, dtype=dtype, backend=like.backend)
 
 
+#: Every op case of the conformance kit, filled by the registrations below.
 CASES: list[OpCase] = []
 
 

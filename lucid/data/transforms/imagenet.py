@@ -23,7 +23,9 @@ from ..._creation import tensor
 from ..._tensor import Tensor
 from ...autograd import no_grad
 
+#: Per-channel RGB mean of ImageNet's training images (on 0..1 pixels), as torchvision uses.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
+#: Per-channel RGB standard deviation to go with :data:`IMAGENET_MEAN`.
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
