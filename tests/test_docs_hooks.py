@@ -106,13 +106,14 @@ def test_config_table_has_every_field_with_type_default_and_meaning() -> None:
     fields = dataclasses.fields(models.SKNetConfig)
     assert list(rows) == [f.name for f in fields]
     assert rows["block"][2] == "required"
-    assert rows["kernel_sizes"][1:3] == ["`tuple[int, ...]`", "`(3, 5)`"]
-    assert rows["stem_type"][1] == "`str \\| None`"
-    assert rows["zero_init_last"][2] == "`False`"    # the SKNet default, not ResNet's True
+    assert rows["kernel_sizes"][1:3] == ["<code>tuple[int, ...]</code>", "<code>(3, 5)</code>"]
+    assert rows["stem_type"][1] == "<code>str &#124; None</code>"   # no raw pipe in a cell
+    assert rows["global_pool"][2] == "<code>'avg'</code>"
+    assert rows["zero_init_last"][2] == "<code>False</code>"   # SKNet's default, not ResNet's
     assert "dilation (k−1)/2" in rows["dilated_kernels"][3]
     assert all(cells[3] for cells in rows.values())
     resnet = _table_rows(hook.config_table("ResNetConfig"))
-    assert resnet["zero_init_last"][2] == "`True`"
+    assert resnet["zero_init_last"][2] == "<code>True</code>"
     assert "kernel_sizes" not in resnet
 
 

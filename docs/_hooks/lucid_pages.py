@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 import inspect
 import re
 import textwrap
@@ -138,16 +139,22 @@ def docstring_attributes(cls: type) -> dict[str, str]:
     return meanings
 
 
+def _code(text: str) -> str:
+    """``text`` as inline code that is safe in a Markdown table cell: an HTML ``<code>`` with
+    ``|`` as an entity (a backslash-escaped pipe inside backticks would show its backslash)."""
+    return f"<code>{html.escape(text, quote=False).replace('|', '&#124;')}</code>"
+
+
 def _default(field: dataclasses.Field[Any]) -> str:
     if field.default is not dataclasses.MISSING:
-        return f"`{field.default!r}`"
+        return _code(repr(field.default))
     if field.default_factory is not dataclasses.MISSING:
-        return f"`{field.default_factory()!r}`"
+        return _code(repr(field.default_factory()))
     return "required"
 
 
 def _cell(text: str) -> str:
-    """``text`` safe inside a Markdown table cell."""
+    """Prose ``text`` safe inside a Markdown table cell."""
     return text.replace("|", "\\|")
 
 
@@ -167,7 +174,7 @@ def config_table(name: str) -> str:
     lines = ["| field | type | default | meaning |", "|---|---|---|---|"]
     for f in fields:
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", repr(f.type))
-        lines.append(f"| `{f.name}` | {_cell(f'`{kind}`')} | {_cell(_default(f))} | "
+        lines.append(f"| `{f.name}` | {_code(kind)} | {_default(f)} | "
                      f"{_cell(meanings[f.name])} |")
     return "\n".join(lines)
 
