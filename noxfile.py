@@ -144,6 +144,25 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *(session.posargs or ["lucid"]))
 
 
+@nox.session
+def distributed(session: nox.Session) -> None:
+    """lucid.distributed over MPI: one-process tests, then ``mpiexec -n 2`` ones.
+
+    Installs ``.[test,mpi]`` (mpi4py and the MPICH wheel, whose ``mpiexec`` lands in the
+    session's bin). First a plain pytest of tests/distributed: errors, a world of one, and the
+    job-level tests that start their own ``mpiexec -n 2`` (a failing rank ends the job,
+    ``lucid train --distributed``). Then tests marked ``mpi`` run on two ranks: collectives
+    against NumPy, DDP against one process on the whole batch, SyncBatchNorm, ``no_sync``.
+    The NCCL tests (tests/distributed/test_nccl.py) run where CuPy sees a GPU; else they skip.
+    Not a default session: it took 3.5 min on 2 cores, most of it the CLI training jobs.
+    """
+    _install_lucid(session, "test", "mpi")
+    session.run("pytest", "-q", "-ra", "tests/distributed", *session.posargs)
+    session.run("mpiexec", "-n", "2", "python", "-m", "pytest", "-q", "-ra", "-p",
+                "no:cacheprovider", "tests/distributed/test_multiprocess.py",
+                "tests/distributed/test_nccl.py", *session.posargs)
+
+
 @nox.session(venv_backend="virtualenv")
 def parity(session: nox.Session) -> None:
     """Numerical parity with PyTorch/timm: converted weights compute the same function.
