@@ -204,3 +204,19 @@ def test_a_rank_that_raises_ends_the_job_promptly_with_its_traceback() -> None:
     assert "Traceback" in output and "ValueError: rank one gives up on purpose" in output
     assert "rank 0 passed the barrier" not in output
     assert elapsed < 30, f"the job took {elapsed:.1f} s to fail"
+
+
+class _NeverDone:
+    """An MPI request whose peer never arrives."""
+
+    def Test(self) -> bool:
+        return False
+
+
+def test_a_wait_past_the_timeout_raises_instead_of_hanging() -> None:
+    from lucid.distributed.mpi_transport import wait_request
+
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"barrier did not finish within .* 0\.2 s"):
+        wait_request(_NeverDone(), 0.2, "barrier")
+    assert 0.2 <= time.monotonic() - start < 5
