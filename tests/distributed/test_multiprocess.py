@@ -264,3 +264,23 @@ def test_find_unused_parameters_averages_a_gradient_only_one_rank_has() -> None:
     expected = np.tile(x.numpy().sum(0), (2, 1)) / dist.get_world_size()
     np.testing.assert_allclose(model.b.weight.grad.numpy(), expected, rtol=1e-6)
     np.testing.assert_allclose(model.a.bias.grad.numpy(), [2.0, 2.0])
+
+
+def test_bucket_reduces_start_during_backward_on_two_ranks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = convnet(10)
+    events: list[str] = []
+    first_weight = model[0].weight  # the first layer's: the last gradient backward computes
+    first_weight.register_hook(lambda g: events.append("last gradient"))
+    ddp = DDP(model, bucket_cap_mb=1e-6)
+    real = dist.all_reduce
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        events.append("reduce started")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dist, "all_reduce", recording)
+    x, y = batch(0)
+    loss_of(ddp, mine(x), mine(y)).backward()
+    assert events.index("reduce started") < events.index("last gradient"), events
+    assert events.count("reduce started") == len(ddp._buckets) == 4
