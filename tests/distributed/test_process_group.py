@@ -220,3 +220,27 @@ def test_a_wait_past_the_timeout_raises_instead_of_hanging() -> None:
     with pytest.raises(TimeoutError, match=r"barrier did not finish within .* 0\.2 s"):
         wait_request(_NeverDone(), 0.2, "barrier")
     assert 0.2 <= time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("var", ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                                 "SLURM_LOCALID"])
+def test_the_nccl_device_is_the_local_rank_the_launcher_reports(
+        monkeypatch: pytest.MonkeyPatch, var: str) -> None:
+    from lucid.distributed.nccl_transport import LOCAL_RANK_VARIABLES, local_rank
+
+    for name in LOCAL_RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(var, "3")
+    assert local_rank(comm=None) == 3  # read from the environment: MPI is not asked
+
+
+def test_without_a_launcher_variable_the_local_rank_comes_from_mpi(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mpi4py")
+    from mpi4py import MPI
+
+    from lucid.distributed.nccl_transport import LOCAL_RANK_VARIABLES, local_rank
+
+    for name in LOCAL_RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert local_rank(MPI.COMM_SELF) == 0
