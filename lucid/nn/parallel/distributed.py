@@ -11,7 +11,8 @@ How it works (PyTorch's design, on lucid's autograd):
   into one flat buffer and its all-reduce is *started* (``async_op=True``: MPI
   ``Iallreduce`` or an NCCL allReduce on the communication stream) while backward goes on
   computing earlier layers' gradients: communication overlaps computation. Buckets are
-  started strictly in order, so every rank issues the same collectives in the same order.
+  started strictly in order, so every rank issues the same collectives in the same order,
+  and each later hook tests the reduces in flight, which is when MPI moves their data.
 * A callback queued with the engine (``lucid.autograd.engine.queue_callback``) runs when the
   backward pass ends: it waits for every bucket and writes the averaged gradients (sum /
   world size) into ``.grad`` before ``backward()`` returns.
@@ -191,6 +192,15 @@ class DistributedDataParallel(Module):
         bucket.grads[slot] = g if p.grad is None else bucket.backend.add(p.grad._data, g)
         bucket.pending -= 1
         self._start_ready_buckets()
+        self._progress()
+
+    def _progress(self) -> None:
+        """Test the in-flight reduces: most MPI libraries move a non-blocking collective's
+        data only inside MPI calls, so without this the transfer would wait for the end of
+        backward instead of overlapping it (NCCL progresses on its own; testing is cheap)."""
+        for bucket in self._buckets[:self._next_bucket]:
+            if bucket.work is not None and not bucket.work.is_completed():
+                break  # later buckets were started after this one: test them next time
 
     def _start_ready_buckets(self) -> None:
         while self._next_bucket < len(self._buckets) \
