@@ -78,8 +78,14 @@ def missing() -> list[str]:
 
 def _verified_download(package: Package) -> bytes:
     """The tarball's bytes; ValueError if they do not match the pinned SHA-512."""
-    with urllib.request.urlopen(package.url, timeout=120) as response:  # noqa: S310 (https)
-        data = response.read()
+    try:
+        with urllib.request.urlopen(package.url, timeout=120) as response:  # noqa: S310
+            data = response.read()
+    except OSError as exc:  # URLError, timeouts: no network or no registry
+        raise SystemExit(f"could not fetch {package.url} ({exc}); the docs site needs "
+                         f"{package.name}@{package.version}: run this script where "
+                         "registry.npmjs.org is reachable, or copy docs/assets/vendor/ over"
+                         ) from exc
     algorithm, _, expected = package.integrity.partition("-")
     if algorithm != "sha512":
         raise ValueError(f"{package.name}: integrity must be 'sha512-<base64>', got "
