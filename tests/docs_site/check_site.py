@@ -33,7 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:  # the browser part needs playwright; the link check does not
+    from playwright.sync_api import Page, Route
 
 #: Pages shot whole (the rest: the first screenful). Paths relative to the site.
 FULL_PAGE = ("index.html", "models/sknet/index.html", "api/index.html")
@@ -178,23 +182,23 @@ def _page_url(base: str, path: PurePosixPath) -> str:
     return base + (text.removesuffix("index.html") if text.endswith("index.html") else text)
 
 
-def _render_problems(page: object, expected_mermaid: int, expected_math: int) -> list[str]:
+def _render_problems(page: Page, expected_mermaid: int, expected_math: int) -> list[str]:
     """Wait for the page's diagrams and formulas; what did not render."""
     problems = []
     if expected_mermaid:
         script = """n => [...document.querySelectorAll("div.mermaid")]
                       .filter(d => d.shadowRoot && d.shadowRoot.querySelector("svg")).length >= n"""
         try:
-            page.wait_for_function(script, arg=expected_mermaid,  # type: ignore[attr-defined]
+            page.wait_for_function(script, arg=expected_mermaid,
                                    timeout=MERMAID_TIMEOUT_MS)
         except Exception:
-            rendered = page.evaluate(  # type: ignore[attr-defined]
+            rendered = page.evaluate(
                 """() => [...document.querySelectorAll("div.mermaid")]
                    .filter(d => d.shadowRoot && d.shadowRoot.querySelector("svg")).length""")
             problems.append(f"{rendered} of {expected_mermaid} Mermaid diagrams rendered to "
                             "an SVG")
     if expected_math:
-        counts = page.evaluate(  # type: ignore[attr-defined]
+        counts = page.evaluate(
             """() => { const all = [...document.querySelectorAll(".arithmatex")];
                        return [all.filter(e => e.querySelector(".katex")).length,
                                document.querySelectorAll(".katex-error").length]; }""")
@@ -218,14 +222,14 @@ def browse(site: Path, pages: dict[PurePosixPath, SitePage], chromium: str, out:
         context.add_init_script(_OPEN_SHADOW_ROOTS)
         current: list[str] = []
 
-        def outside(route: object) -> None:
-            request = route.request  # type: ignore[attr-defined]
+        def outside(route: Route) -> None:
+            request = route.request
             if request.url.startswith(base) or request.url.startswith(("data:", "blob:")):
-                route.continue_()  # type: ignore[attr-defined]
+                route.continue_()
             else:
                 current.append(f"requested {request.url} (outside the site: no CDN at "
                                "view time)")
-                route.abort()  # type: ignore[attr-defined]
+                route.abort()
 
         context.route("**/*", outside)
         page = context.new_page()
