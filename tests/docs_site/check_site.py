@@ -184,6 +184,8 @@ def _page_url(base: str, path: PurePosixPath) -> str:
 
 def _render_problems(page: Page, expected_mermaid: int, expected_math: int) -> list[str]:
     """Wait for the page's diagrams and formulas; what did not render."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     problems = []
     if expected_mermaid:
         script = """n => [...document.querySelectorAll("div.mermaid")]
@@ -191,7 +193,7 @@ def _render_problems(page: Page, expected_mermaid: int, expected_math: int) -> l
         try:
             page.wait_for_function(script, arg=expected_mermaid,
                                    timeout=MERMAID_TIMEOUT_MS)
-        except Exception:
+        except PlaywrightTimeout:
             rendered = page.evaluate(
                 """() => [...document.querySelectorAll("div.mermaid")]
                    .filter(d => d.shadowRoot && d.shadowRoot.querySelector("svg")).length""")
