@@ -8,6 +8,7 @@ does not exist fails here, before anyone runs ``nox -s docs``.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -23,7 +24,8 @@ PUBLIC_MODULES = (
     "lucid.nn.init", "lucid.nn.utils", "lucid.nn.parallel", "lucid.optim",
     "lucid.optim.lr_scheduler", "lucid.data", "lucid.data.transforms", "lucid.models",
     "lucid.models.hub", "lucid.io", "lucid.backends", "lucid.testing", "lucid.distributed",
-    "lucid.visual", "lucid.profiling",
+    "lucid.visual", "lucid.profiling", "lucid.train", "lucid.train_state", "lucid.metrics_log",
+    "lucid.convert",
 )
 
 
@@ -38,6 +40,16 @@ def _directives() -> dict[str, Path]:
 def test_every_public_module_has_a_reference_section() -> None:
     missing = sorted(set(PUBLIC_MODULES) - set(_directives()))
     assert not missing, f"no '::: module' directive in docs/api/*.md for: {missing}"
+
+
+def test_every_top_level_module_of_lucid_is_in_the_reference() -> None:
+    """A new public module under lucid/ needs a page (the CLI is documented by its --help)."""
+    import lucid
+
+    modules = {f"lucid.{info.name}" for info in pkgutil.iter_modules(lucid.__path__)
+               if not info.name.startswith("_") and info.name != "cli"}
+    missing = sorted(modules - set(_directives()))
+    assert not missing, f"public modules with no '::: module' in docs/api/*.md: {missing}"
 
 
 @pytest.mark.parametrize("target", sorted(_directives()))
