@@ -138,12 +138,6 @@ def _check_before_work(args: argparse.Namespace) -> Path:
 
     models.model_entry(args.model)  # unknown model: LookupError with suggestions
     check_data_argument(args.data)
-    if args.dist_backend is not None and not args.distributed:
-        raise ValueError(f"--dist-backend {args.dist_backend} needs --distributed (and "
-                         "'mpiexec -n N' in front of lucid train)")
-    if args.distributed and importlib.util.find_spec("mpi4py") is None:
-        raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
-                          "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
     if args.resume is not None and not Path(args.resume).is_file():
         raise ValueError(f"--resume {args.resume!r}: no such file")
     if args.tensorboard is not None:
@@ -174,9 +168,56 @@ def _start_process_group(backend_name: str) -> tuple[int, int]:
     return rank, world
 
 
+def _check_distributed_arguments(args: argparse.Namespace) -> None:
+    if args.dist_backend is not None and not args.distributed:
+        raise ValueError(f"--dist-backend {args.dist_backend} needs --distributed (and "
+                         "'mpiexec -n N' in front of lucid train)")
+    if args.distributed and importlib.util.find_spec("mpi4py") is None:
+        raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
+                          "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit status."""
-    out = _check_before_work(args)
+    _check_distributed_arguments(args)
+    if not args.distributed:
+        out = _check_before_work(args)
+        import lucid
+
+        limit_blas_threads(args.threads)
+        return _train(args, out, lucid.backends.get_backend(args.backend), "mpi", 0, 1)
+    if args.threads > 0:
+        # N ranks share the cores: hold the NumPy backend's pool (read when it starts, before
+        # the first large op) to --threads too, or every rank would start one per core
+        os.environ.setdefault("LUCID_NUM_THREADS", str(args.threads))
+    limit_blas_threads(args.threads)
+    import lucid
+
+    backend = lucid.backends.get_backend(args.backend)
+    dist_backend = args.dist_backend or "mpi"
+    if dist_backend == "nccl" and backend.name != "cupy":
+        raise ValueError(f"--dist-backend nccl all-reduces CuPy GPU arrays; this run's backend "
+                         f"is {backend.name!r}: add --backend cupy (or use --dist-backend mpi)")
+    # join first, check after: a check that fails on one rank only (a --resume file missing
+    # on one host) must end the whole job, not leave the others waiting in MPI for ever
+    rank, world = _start_process_group(dist_backend)
+    try:
+        return _train(args, _check_before_work(args), backend, dist_backend, rank, world)
+    except Exception as exc:
+        if world == 1:
+            raise
+        print(f"lucid train: error on rank {rank} of {world}: {type(exc).__name__}: {exc}; "
+              "ending the job", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
+        raise  # not reached: Abort ends this process too
+
+
+def _train(args: argparse.Namespace, out: Path, backend: Any, dist_backend: str, rank: int,
+           world: int) -> int:
+    """Everything after the process group exists: data, model, training, files."""
     import lucid
     from lucid import models, optim
     from lucid.data import DataLoader, DistributedSampler, Subset
@@ -187,17 +228,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ._data import load_data
 
-    if args.distributed and args.threads > 0:
-        # N ranks share the cores: hold the NumPy backend's pool (read when it starts, before
-        # the first large op) to --threads too, or every rank would start one per core
-        os.environ.setdefault("LUCID_NUM_THREADS", str(args.threads))
-    limit_blas_threads(args.threads)
-    backend = lucid.backends.get_backend(args.backend)
-    dist_backend = args.dist_backend or "mpi"
-    if args.distributed and dist_backend == "nccl" and backend.name != "cupy":
-        raise ValueError(f"--dist-backend nccl all-reduces CuPy GPU arrays; this run's backend "
-                         f"is {backend.name!r}: add --backend cupy (or use --dist-backend mpi)")
-    rank, world = _start_process_group(dist_backend) if args.distributed else (0, 1)
     say = print if rank == 0 else _quiet
     barrier = _barrier if args.distributed else (lambda: None)
     lucid.manual_seed(args.seed)  # the same initial weights on every rank

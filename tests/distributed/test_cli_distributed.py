@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,36 @@ def test_a_rank_that_fails_ends_the_job(tmp_path: Path) -> None:
                    str(tmp_path / "b"), "--resume", str(state))
     assert other.returncode != 0
     assert "was written with epochs=1; this run has epochs=3" in other.stderr
+
+
+#: Run as rank r: rank 1 alone is given a --resume file that does not exist.
+RANK_1_MISSES_THE_STATE = """
+import os, sys
+from lucid.cli import main
+argv = sys.argv[1:]
+rank = os.environ.get("PMI_RANK") or os.environ.get("OMPI_COMM_WORLD_RANK")
+if rank == "1":
+    argv[argv.index("--resume") + 1] = "missing_state.npz"
+sys.exit(main(argv))
+"""
+
+
+@needs_mpi
+def test_one_rank_failing_alone_ends_the_whole_job(tmp_path: Path) -> None:
+    """A check that fails on one rank only (its host lacks the --resume file) must not leave
+    the other rank waiting in MPI: the job ends at once, saying which rank failed."""
+    first = mpirun(tmp_path, *QUICK, "--epochs", "2", "--no-progress", "--out",
+                   str(tmp_path / "a"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    start = time.monotonic()
+    proc = mpirun(tmp_path, *QUICK, "--epochs", "2", "--no-progress", "--out",
+                  str(tmp_path / "b"), "--resume",
+                  str(tmp_path / "a" / "sk_resnet_mini_digits_state.npz"),
+                  script=str(_write(tmp_path / "rank_1_misses.py", RANK_1_MISSES_THE_STATE)))
+    assert proc.returncode != 0
+    assert "error on rank 1 of 2: ValueError: --resume 'missing_state.npz': no such file" \
+        in proc.stderr
+    assert time.monotonic() - start < 60
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or UNDER_A_LAUNCHER,
