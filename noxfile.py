@@ -38,7 +38,7 @@ nox.options.error_on_external_run = True
 #: What a bare ``nox`` runs: everything that works on a machine without a GPU.
 nox.options.sessions = [
     "tests(numpy-oldest)", "tests(numpy-newest)", "tests(array_api)", "plugins", "lint",
-    "typecheck", "parity",
+    "typecheck", "parity", "distributed", "docs",
 ]
 
 
@@ -154,7 +154,8 @@ def distributed(session: nox.Session) -> None:
     ``lucid train --distributed``). Then tests marked ``mpi`` run on two ranks: collectives
     against NumPy, DDP against one process on the whole batch, SyncBatchNorm, ``no_sync``.
     The NCCL tests (tests/distributed/test_nccl.py) run where CuPy sees a GPU; else they skip.
-    Not a default session: it took 3.5 min on 2 cores, most of it the CLI training jobs.
+    A default session (3.5 min on 2 cores, most of it the CLI training jobs): CI proves on
+    every run that two ranks train to the same weights as one process.
     """
     _install_lucid(session, "test", "mpi")
     session.run("pytest", "-q", "-ra", "tests/distributed", *session.posargs)
@@ -193,10 +194,7 @@ def bench(session: nox.Session) -> None:
 def _mermaid_tools_missing() -> str | None:
     """Why the Mermaid render check cannot run here (no node/npm/Chromium), or None."""
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
-    chromium = os.environ.get("CHROMIUM") or next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
-         if shutil.which(n)), None)
-    if chromium is None:
+    if _chromium() is None:
         missing.append("chromium (or set CHROMIUM)")
     return f"missing {', '.join(missing)}" if missing else None
 
@@ -205,9 +203,9 @@ def _mermaid_tools_missing() -> str | None:
 def mermaid(session: nox.Session) -> None:
     """Render lucid's Mermaid charts with the real Mermaid library in headless Chromium.
 
-    Renders the charts of docs/models/sknet.md (sk_resnet_50 and the page's example), the
-    one in docs/architecture.md and the sk_resnet_50 chart lucid builds now; a parse or
-    render error fails the session. SVGs and PNG screenshots land in the session's tmp
+    Renders the charts the docs site's build hook generates (sk_resnet_50 for the SKNet
+    page, resnet_50 for the ResNet page) and the hand-written one in docs/architecture.md;
+    a parse or render error fails the session. SVGs and PNG screenshots land in the session's tmp
     folder. Needs node, npm and a Chromium (Debian: ``apt-get install nodejs npm chromium``;
     ``CHROMIUM=/path`` picks one); skips with the reason when any is missing. npm installs
     the ``mermaid`` and ``puppeteer-core`` packages of tests/mermaid/package.json (no
@@ -248,8 +246,7 @@ def docs(session: nox.Session) -> None:
     Without a Chromium (Debian: ``apt-get install chromium``; ``CHROMIUM=/path`` picks one)
     the build still runs and the check is skipped. ``nox -s docs -- serve`` serves the site
     at http://127.0.0.1:8000 with live reload instead. On this project's shared 2-core machine
-    a fresh run took 2.6 min (build 35 s, 41 pages in Chromium 60 s; `-r`: 1.5 min), so it is
-    one of the default sessions.
+    a fresh run took 2.6 min (build 35 s, 41 pages in Chromium 60 s; `-r`: 1.5 min).
     """
     import time
 
@@ -270,5 +267,3 @@ def docs(session: nox.Session) -> None:
     session.run("python", "tests/docs_site/check_site.py", "site", "--out", "site-screenshots",
                 env={"CHROMIUM": chromium})
 
-
-nox.options.sessions.append("docs")  # a bare `nox` builds and checks the site too
