@@ -172,9 +172,6 @@ def _check_distributed_arguments(args: argparse.Namespace) -> None:
     if args.dist_backend is not None and not args.distributed:
         raise ValueError(f"--dist-backend {args.dist_backend} needs --distributed (and "
                          "'mpiexec -n N' in front of lucid train)")
-    if args.distributed and importlib.util.find_spec("mpi4py") is None:
-        raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
-                          "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -198,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
     if dist_backend == "nccl" and backend.name != "cupy":
         raise ValueError(f"--dist-backend nccl all-reduces CuPy GPU arrays; this run's backend "
                          f"is {backend.name!r}: add --backend cupy (or use --dist-backend mpi)")
+    if importlib.util.find_spec("mpi4py") is None:  # after the argument checks: fix those first
+        raise ImportError("--distributed needs mpi4py and an MPI library (it starts and "
+                          "connects the processes, for NCCL too): pip install 'lucid[mpi]'")
     # join first, check after: a check that fails on one rank only (a --resume file missing
     # on one host) must end the whole job, not leave the others waiting in MPI for ever
     rank, world = _start_process_group(dist_backend)
