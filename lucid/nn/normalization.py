@@ -57,18 +57,24 @@ class _BatchNorm(Module):
             self.running_var.data = b.ones((self.num_features,), self.running_var.dtype)
             self.num_batches_tracked.data = b.zeros((), _dtype.int64)
 
+    def _count_batch(self) -> float:
+        """This batch's running-statistics momentum; in training, count the batch first
+        (``momentum=None`` is the cumulative average, 1 / batches seen)."""
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            nbt = self.num_batches_tracked
+            nbt.data = nbt.backend.add(nbt._data, 1)
+            if self.momentum is None:
+                momentum = 1.0 / float(nbt.item())
+        return momentum
+
     def forward(self, x: Tensor) -> Tensor:
         """Normalise with batch statistics (training) or running statistics (evaluation)."""
         if x.ndim not in self._expected_ndims:
             raise ValueError(f"{type(self).__name__} expects a "
                              f"{' or '.join(f'{n}-D' for n in self._expected_ndims)} input, "
                              f"got shape {x.shape}")
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            nbt = self.num_batches_tracked
-            nbt.data = nbt.backend.add(nbt._data, 1)
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(nbt.item())
+        momentum = self._count_batch()
         use_batch_stats = self.training or not self.track_running_stats
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             use_batch_stats, momentum, self.eps)

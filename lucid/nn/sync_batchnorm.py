@@ -118,13 +118,9 @@ class SyncBatchNorm(_BatchNorm):
         if x.shape[1] != self.num_features:
             raise ValueError(f"SyncBatchNorm: input has {x.shape[1]} channels, expected "
                              f"{self.num_features}")
+        momentum = self._count_batch()
         running = None
         if self.track_running_stats:
-            momentum = 0.0 if self.momentum is None else self.momentum
-            nbt = self.num_batches_tracked
-            nbt.data = nbt.backend.add(nbt._data, 1)
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(nbt.item())
             running = _RunningStats(self.running_mean, self.running_var, momentum)
         return _SyncBatchNormFunction.apply(x, self.weight, self.bias, self.eps, running)
 
