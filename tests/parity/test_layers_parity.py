@@ -233,6 +233,13 @@ def test_instance_norm_functional(dtype) -> None:
     (lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
      lambda: TNN.InstanceNorm2d(3, affine=True, track_running_stats=True), (2, 3, 4, 5)),
     (lambda: nn.InstanceNorm2d(3), lambda: TNN.InstanceNorm2d(3), (3, 4, 5)),
+    (lambda: nn.BatchNorm2d(4), lambda: TNN.BatchNorm2d(4), (3, 4, 5, 6)),
+    (lambda: nn.BatchNorm2d(4, affine=False), lambda: TNN.BatchNorm2d(4, affine=False),
+     (3, 4, 5, 6)),
+    (lambda: nn.BatchNorm2d(4, eps=1e-3, momentum=0.3),
+     lambda: TNN.BatchNorm2d(4, eps=1e-3, momentum=0.3), (2, 4, 1, 3)),
+    (lambda: nn.BatchNorm1d(5), lambda: TNN.BatchNorm1d(5), (6, 5)),
+    (lambda: nn.BatchNorm1d(5), lambda: TNN.BatchNorm1d(5), (3, 5, 7)),
 ])
 @pytest.mark.parametrize("train", [True, False])
 def test_normalization_modules(ours, theirs, shape, train, dtype) -> None:

@@ -49,6 +49,47 @@ class BatchNorm(Function):
         return gx, ggamma, gbeta, None, None
 
 
+class BatchNormEval(Function):
+    """Batch norm with the running statistics: ``y = x * scale + shift`` per channel, with
+    ``scale = weight / sqrt(running_var + eps)`` and ``shift = bias - running_mean * scale``.
+
+    One recorded op instead of ten Tensor ops (the scale and shift are computed on ``(C,)``
+    arrays): in an eval forward at batch 1 that overhead was most of batch norm's cost. The
+    running statistics get no gradient (PyTorch's too are buffers).
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, weight: Any, bias: Any, running_mean: Any,
+                running_var: Any, eps: float) -> Any:
+        b = ctx.backend
+        shape = b.shape(x)
+        inv = b.divide(1.0, b.sqrt(b.add(running_var, eps)))
+        scale = inv if weight is None else b.multiply(weight, inv)
+        shift = b.multiply(running_mean, scale)
+        shift = b.negative(shift) if bias is None else b.subtract(bias, shift)
+        channel = (1, shape[1]) + (1,) * (len(shape) - 2)
+        scale = b.reshape(scale, channel)
+        if any(ctx.needs_input_grad[:3]):
+            ctx.save_for_backward(x, running_mean, inv, scale)
+        return b.add(b.multiply(x, scale), b.reshape(shift, channel))
+
+    @staticmethod
+    def backward(ctx: Node, g: Any) -> tuple[Any, ...]:
+        x, running_mean, inv, scale = ctx.saved_tensors
+        b = ctx.backend
+        needs = ctx.needs_input_grad
+        ndim = len(b.shape(g))
+        axes = (0,) + tuple(range(2, ndim))
+        gx = b.multiply(g, scale) if needs[0] else None
+        gsum = b.sum(g, axes, False) if needs[1] or needs[2] else None
+        gweight = None
+        if needs[1]:  # d/dweight of x*w*inv - mean*w*inv
+            gxsum = b.sum(b.multiply(g, x), axes, False)
+            gweight = b.multiply(b.subtract(gxsum, b.multiply(running_mean, gsum)), inv)
+        gbias = gsum if needs[2] else None
+        return gx, gweight, gbias, None, None, None
+
+
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -72,15 +113,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             running = _RunningStats(running_mean, running_var, momentum)
         return BatchNorm.apply(x, weight, bias, eps, running)
     # evaluation: a per-channel affine map with the running statistics
-    shape = (1, c) + (1,) * (x.ndim - 2)
-    inv = div(1.0, sqrt(add(running_var.detach(), eps)))
-    scale = inv if weight is None else mul(weight, inv)
-    shift = mul(running_mean.detach(), scale)
-    if bias is not None:
-        shift = sub(bias, shift)
-    else:
-        shift = mul(shift, -1)
-    return add(mul(x, scale.reshape(shape)), shift.reshape(shape))
+    return BatchNormEval.apply(x, weight, bias, running_mean, running_var, eps)
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]
