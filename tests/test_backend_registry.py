@@ -18,6 +18,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lucid
@@ -467,6 +468,15 @@ def test_reference_kernels_mixin_completes_a_core_only_backend() -> None:
     y = lucid.nn.functional.max_pool2d(x, 2).relu().sigmoid().mean()
     y.backward()
     assert x.grad is not None and x.grad.shape == (2, 3, 4, 4)
+    # batch_norm_eval is optional: the interface's default composes the core
+    assert "batch_norm_eval" not in Backend.__abstractmethods__
+    core = get_backend("coreonly")
+    rng = np.random.default_rng(3)
+    xa, scale, shift = (rng.standard_normal(s) for s in ((2, 3, 4), (3,), (3,)))
+    want = xa * scale.reshape(1, 3, 1) + shift.reshape(1, 3, 1)
+    np.testing.assert_array_equal(core.batch_norm_eval(xa, scale, shift), want)
+    np.testing.assert_array_equal(core.batch_norm_eval(xa, scale, shift, True),
+                                  np.maximum(want, 0))
 
 
 def test_missing_numpy_backend_says_lucid_is_not_installed(

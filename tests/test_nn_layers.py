@@ -338,6 +338,45 @@ def test_conv_bn_relu_structure_padding_and_forward():
         nn.ConvBNReLU2d(3, 4, 3, act="relu")  # type: ignore[arg-type]
 
 
+def test_conv_bn_relu_eval_fuses_batch_norm_and_relu_with_the_same_values():
+    """In eval, ConvBNReLU2d runs batch norm and ReLU as one kernel (one recorded node): the
+    values and gradients are those of the three modules called one by one, and with a hook
+    on ``bn`` or ``act`` the modules are called (so the hook runs)."""
+    lucid.manual_seed(0)
+    block = nn.ConvBNReLU2d(3, 5, 3)
+    rng = _rng(9)
+    block.bn.running_mean.data = rng.standard_normal(5).astype(np.float32)
+    block.bn.running_var.data = (rng.random(5) + 0.5).astype(np.float32)
+    block.bn.weight.data = rng.standard_normal(5).astype(np.float32)
+    block.eval()
+    x = _t(rng.standard_normal((2, 3, 6, 6)).astype(np.float32))
+    x.requires_grad = True
+    fused = block(x)
+    assert fused.grad_fn.function.__name__ == "BatchNormEval"
+    fused.sum().backward()
+    grads = [x.grad.numpy().copy(), block.conv.weight.grad.numpy().copy(),
+             block.bn.weight.grad.numpy().copy(), block.bn.bias.grad.numpy().copy()]
+    for p in (x, block.conv.weight, block.bn.weight, block.bn.bias):
+        p.grad = None
+    seen = []
+    handle = block.act.register_forward_hook(lambda m, a, out: seen.append(out))
+    unfused = block(x)
+    assert len(seen) == 1 and unfused.grad_fn.function.__name__ == "ReLU"
+    np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
+    unfused.sum().backward()
+    for got, p in zip(grads, (x, block.conv.weight, block.bn.weight, block.bn.bias)):
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-5, atol=1e-6)
+    handle.remove()
+    conv = block.conv(x).numpy().astype(np.float64)
+    bn = block.bn
+    inv = 1 / np.sqrt(bn.running_var.numpy().astype(np.float64) + bn.eps)
+    want = ((conv - bn.running_mean.numpy().reshape(1, 5, 1, 1)) * (inv * bn.weight.numpy())
+            .reshape(1, 5, 1, 1) + bn.bias.numpy().reshape(1, 5, 1, 1))
+    np.testing.assert_allclose(fused.numpy(), np.maximum(want, 0), rtol=1e-5, atol=1e-6)
+    block.train()  # training normalises with the batch's statistics: no fusion
+    assert block(x).grad_fn.function.__name__ == "ReLU"
+
+
 # ------------------------------------------------------------------- activations
 def test_activations_match_numpy():
     x = _rng(8).standard_normal((3, 5)).astype(np.float32)

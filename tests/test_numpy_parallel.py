@@ -428,6 +428,31 @@ def test_batch_norm_channel_blocks_over_threads(small_threshold, monkeypatch, bl
         assert gg is None and gb is None
 
 
+@pytest.mark.parametrize("block_bytes", [100, 4000, None], ids=["1ch", "few-ch", "whole"])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape", [(3, 7, 5, 4), (2, 7), (1, 7, 9)])
+def test_batch_norm_eval_blocks_same_bits_as_numpy(small_threshold, monkeypatch, block_bytes,
+                                                   relu, shape):
+    """The eval batch-norm kernel, cut into channel blocks over 1, 2, 3 threads, has the bits
+    of NumPy's own ``maximum(x * scale + shift, 0)``, NaN and -0.0 included."""
+    monkeypatch.setattr(NP, "block_bytes", block_bytes)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.flat[3] = np.nan
+    scale = rng.standard_normal(7).astype(np.float32)
+    shift = rng.standard_normal(7).astype(np.float32)
+    shift[1] = 0.0
+    channel = (1, 7) + (1,) * (len(shape) - 2)
+    want = x * scale.reshape(channel) + shift.reshape(channel)
+    if relu:
+        want = np.maximum(want, 0)
+    for count in (1, 2, 3):
+        P.set_num_threads(count)
+        got = K.batch_norm_eval(NP, x, scale, shift, relu)
+        assert got.shape == shape and got.dtype == np.float32
+        assert _same_bits(got, want), f"{count} threads"
+
+
 def test_model_train_step_same_bits_on_1_2_3_threads(small_threshold, monkeypatch):
     """A whole SKNet train step (every kernel, threaded passes and blocks at small sizes):
     the loss and every parameter gradient have the same bits on 1, 2 and 3 threads."""

@@ -593,6 +593,32 @@ def batch_norm_train(p: Passes, x: Array, gamma: Array | None, beta: Array | Non
     return y.reshape(x.shape), mean, invstd
 
 
+def batch_norm_eval(p: Passes, x: Array, scale: Array, shift: Array, relu: bool) -> Array:
+    """``x * scale + shift`` per channel (axis 1), then ``max(., 0)`` when ``relu``.
+
+    Written block by block into one new array: each cache-sized channel block is scaled,
+    shifted (and clipped) in place while it is in the cache, instead of one pass (and one new
+    array) per operation. The element-wise operations are exactly those of
+    ``maximum(x * scale + shift, 0)``, so the result has the same bits.
+    """
+    xp = p.xp
+    n, c = x.shape[:2]
+    x3 = x.reshape(n, c, -1)
+    y = xp.empty(x3.shape, dtype=xp.result_type(x, scale, shift))
+    blocks = _channel_blocks(p, c, n * x3.shape[2] * x3.itemsize)
+
+    def block(k: int) -> None:
+        lo, hi = blocks[k]
+        ys = y[:, lo:hi]
+        xp.multiply(x3[:, lo:hi], scale[lo:hi, None], out=ys)
+        xp.add(ys, shift[lo:hi, None], out=ys)
+        if relu:
+            xp.maximum(ys, 0, out=ys)
+
+    p.blocks(len(blocks), block)
+    return y.reshape(x.shape)
+
+
 def batch_norm_grad(p: Passes, gy: Array, x: Array, gamma: Array | None, mean: Array,
                     invstd: Array) -> tuple[Array, Array | None, Array | None]:
     """Gradients ``(gx, ggamma, gbeta)`` of :func:`batch_norm_train` (None without gamma).

@@ -404,6 +404,9 @@ class ArrayModuleBackend(Backend):
     def batch_norm_grad(self, gy, x, gamma, mean, invstd):
         return K.batch_norm_grad(self.passes, gy, x, gamma, mean, invstd)
 
+    def batch_norm_eval(self, x, scale, shift, relu=False):
+        return K.batch_norm_eval(self.passes, x, scale, shift, relu)
+
     def softmax(self, x, axis):
         return K.softmax(self.passes, x, axis)
 

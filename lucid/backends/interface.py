@@ -505,6 +505,19 @@ class Backend(abc.ABC):
         """Return ``(gx, ggamma, gbeta)`` of :meth:`batch_norm_train` (``None, None`` for the
         parameter gradients when ``gamma`` is None)."""
 
+    def batch_norm_eval(self, x: Array, scale: Array, shift: Array, relu: bool = False
+                        ) -> Array:
+        """Return ``x * scale + shift`` with the ``(C,)`` arrays along axis 1, then
+        ``max(., 0)`` when ``relu``: batch norm with fixed statistics (and its ReLU).
+
+        Optional: this default composes the required core; a backend overrides it to make
+        fewer passes (lucid's array backends write each cache-sized block once).
+        """
+        channel = (1, self.shape(scale)[0]) + (1,) * (len(self.shape(x)) - 2)
+        y = self.add(self.multiply(x, self.reshape(scale, channel)),
+                     self.reshape(shift, channel))
+        return self.relu(y) if relu else y
+
     @abc.abstractmethod
     def softmax(self, x: Array, axis: int) -> Array:
         """Return the numerically stable softmax along ``axis``."""

@@ -11,6 +11,7 @@ from ..backends.geometry import int_pair, int_tuple, same_padding
 from . import functional as F
 from . import init
 from .activation import ReLU
+from .functional.normalization import batch_norm_relu_eval
 from .linear import Identity
 from .module import Module, Parameter
 from .normalization import BatchNorm2d
@@ -145,8 +146,19 @@ class ConvBNReLU2d(Module):
             raise TypeError(f"ConvBNReLU2d: act must be a bool or a Module, got {act!r}")
 
     def forward(self, x: Tensor) -> Tensor:
-        """Convolve, normalise, then activate."""
-        return self.act(self.bn(self.conv(x)))
+        """Convolve, normalise, then activate.
+
+        In evaluation, a plain ``BatchNorm2d`` and ``ReLU`` (no hooks on them, no anomaly
+        mode) run as one kernel pass over the convolution's output; same values.
+        """
+        y = self.conv(x)
+        bn, act = self.bn, self.act
+        if (type(act) is ReLU and type(bn) is BatchNorm2d and not bn.training
+                and bn.running_mean is not None and bn.running_var is not None
+                and act._calls_forward_only() and bn._calls_forward_only()):
+            return batch_norm_relu_eval(y, bn.running_mean, bn.running_var, bn.weight, bn.bias,
+                                        bn.eps)
+        return act(bn(y))
 
 
 class Conv1d(Module):

@@ -129,15 +129,24 @@ class Module:
         # anomaly mode names the running module in its errors: publish it (else one flag read)
         token = _anomaly_mode.enter_module(self) if _anomaly.enabled else None
         try:
-            d = self.__dict__
-            if (d.get("_forward_hooks") or d.get("_forward_pre_hooks")
-                    or d.get("_backward_hooks") or d.get("_backward_pre_hooks")
-                    or _hooks.any_global_hooks()):
+            if self._has_hooks():
                 return _hooks.call_with_hooks(self, args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
             if token is not None:
                 _anomaly_mode.exit_module(token)
+
+    def _has_hooks(self) -> bool:
+        """True when calling the module runs hooks (its own or global) around ``forward``."""
+        d = self.__dict__
+        return bool(d.get("_forward_hooks") or d.get("_forward_pre_hooks")
+                    or d.get("_backward_hooks") or d.get("_backward_pre_hooks")
+                    or _hooks.any_global_hooks())
+
+    def _calls_forward_only(self) -> bool:
+        """True when ``module(x)`` is exactly ``module.forward(x)``: no hooks, no anomaly
+        mode. A parent may then fuse this module's work into its own (ConvBNReLU2d)."""
+        return not _anomaly.enabled and not self._has_hooks()
 
     # ---------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,

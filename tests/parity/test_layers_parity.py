@@ -247,6 +247,29 @@ def test_normalization_modules(ours, theirs, shape, train, dtype) -> None:
     compare_module(ours(), theirs(), [shape], dtype, train=train)
 
 
+class _TorchConvBNReLU(torch.nn.Module):
+    """PyTorch's conv, batch norm and ReLU under ConvBNReLU2d's submodule names."""
+
+    def __init__(self, cin: int, cout: int, dilation: int) -> None:
+        super().__init__()
+        self.conv = TNN.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False)
+        self.bn = TNN.BatchNorm2d(cout)
+        self.act = TNN.ReLU()
+
+    def forward(self, x: Any) -> Any:
+        return self.act(self.bn(self.conv(x)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_conv_bn_relu_block(train, dilation, dtype) -> None:
+    """ConvBNReLU2d (in eval one fused batch-norm + ReLU kernel) against PyTorch's three
+    modules: outputs, input and parameter gradients, running statistics."""
+    compare_module(nn.ConvBNReLU2d(3, 6, 3, dilation=dilation),
+                   _TorchConvBNReLU(3, 6, dilation), [(2, 3, 7, 6)], dtype, train=train)
+
+
 def test_normalization_default_state() -> None:
     """Defaults as PyTorch's: parameters, buffers and their state-dict names."""
     for ours, theirs in [(nn.LayerNorm((2, 3)), TNN.LayerNorm((2, 3))),

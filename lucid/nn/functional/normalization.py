@@ -50,50 +50,50 @@ class BatchNorm(Function):
 
 
 class BatchNormEval(Function):
-    """Batch norm with the running statistics: ``y = x * scale + shift`` per channel, with
-    ``scale = weight / sqrt(running_var + eps)`` and ``shift = bias - running_mean * scale``.
+    """Batch norm with the running statistics, optionally followed by ReLU:
+    ``y = x * scale + shift`` per channel, ``scale = weight / sqrt(running_var + eps)``,
+    ``shift = bias - running_mean * scale``.
 
-    One recorded op instead of ten Tensor ops (the scale and shift are computed on ``(C,)``
-    arrays): in an eval forward at batch 1 that overhead was most of batch norm's cost. The
-    running statistics get no gradient (PyTorch's too are buffers).
+    One recorded op and one backend kernel (:meth:`Backend.batch_norm_eval`) instead of ten
+    Tensor ops and three full passes: the scale and shift are computed on ``(C,)`` arrays.
+    The running statistics get no gradient (they are buffers, as in PyTorch).
     """
 
     @staticmethod
     def forward(ctx: Node, x: Any, weight: Any, bias: Any, running_mean: Any,
-                running_var: Any, eps: float) -> Any:
+                running_var: Any, eps: float, relu: bool) -> Any:
         b = ctx.backend
-        shape = b.shape(x)
         inv = b.divide(1.0, b.sqrt(b.add(running_var, eps)))
         scale = inv if weight is None else b.multiply(weight, inv)
         shift = b.multiply(running_mean, scale)
         shift = b.negative(shift) if bias is None else b.subtract(bias, shift)
-        channel = (1, shape[1]) + (1,) * (len(shape) - 2)
-        scale = b.reshape(scale, channel)
+        y = b.batch_norm_eval(x, scale, shift, relu)
         if any(ctx.needs_input_grad[:3]):
-            ctx.save_for_backward(x, running_mean, inv, scale)
-        return b.add(b.multiply(x, scale), b.reshape(shift, channel))
+            ctx.save_for_backward(x, running_mean, inv, scale, y if relu else None)
+        return y
 
     @staticmethod
     def backward(ctx: Node, g: Any) -> tuple[Any, ...]:
-        x, running_mean, inv, scale = ctx.saved_tensors
+        x, running_mean, inv, scale, y = ctx.saved_tensors
         b = ctx.backend
         needs = ctx.needs_input_grad
+        if y is not None:  # through the ReLU first (zero gradient where it clipped)
+            g = b.where(b.greater(y, 0), g, 0)
         ndim = len(b.shape(g))
         axes = (0,) + tuple(range(2, ndim))
-        gx = b.multiply(g, scale) if needs[0] else None
+        channel = (1, b.shape(scale)[0]) + (1,) * (ndim - 2)
+        gx = b.multiply(g, b.reshape(scale, channel)) if needs[0] else None
         gsum = b.sum(g, axes, False) if needs[1] or needs[2] else None
         gweight = None
         if needs[1]:  # d/dweight of x*w*inv - mean*w*inv
             gxsum = b.sum(b.multiply(g, x), axes, False)
             gweight = b.multiply(b.subtract(gxsum, b.multiply(running_mean, gsum)), inv)
         gbias = gsum if needs[2] else None
-        return gx, gweight, gbias, None, None, None
+        return gx, gweight, gbias, None, None, None, None
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalisation over every axis but 1; updates the running statistics in training."""
+def _check_batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                      weight: Tensor | None, bias: Tensor | None) -> None:
     check_float_input("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
                       running_var=running_var)
     if x.ndim < 2:
@@ -104,6 +104,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for an "
                              f"input with {c} channels")
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over every axis but 1; updates the running statistics in training."""
+    _check_batch_norm(x, running_mean, running_var, weight, bias)
+    c = x.shape[1]
     if training and math.prod(x.shape) // max(c, 1) <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input "
                          f"size {x.shape}")
@@ -113,7 +121,16 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             running = _RunningStats(running_mean, running_var, momentum)
         return BatchNorm.apply(x, weight, bias, eps, running)
     # evaluation: a per-channel affine map with the running statistics
-    return BatchNormEval.apply(x, weight, bias, running_mean, running_var, eps)
+    return BatchNormEval.apply(x, weight, bias, running_mean, running_var, eps, False)
+
+
+def batch_norm_relu_eval(x: Tensor, running_mean: Tensor, running_var: Tensor,
+                         weight: Tensor | None = None, bias: Tensor | None = None,
+                         eps: float = 1e-5) -> Tensor:
+    """``relu(batch_norm(x, running_mean, running_var, weight, bias, False, eps=eps))`` in
+    one kernel: what :class:`lucid.nn.ConvBNReLU2d` runs in evaluation."""
+    _check_batch_norm(x, running_mean, running_var, weight, bias)
+    return BatchNormEval.apply(x, weight, bias, running_mean, running_var, eps, True)
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]
