@@ -6,6 +6,9 @@
 Each figure is the median wall time of ``--repeat`` runs after one warm-up. lucid and PyTorch
 are timed in separate processes: in one process, the OpenMP threads PyTorch leaves spinning
 after each call steal cores from OpenBLAS (that halved lucid's two-thread speed in a test).
+With ``--rounds R`` the two processes alternate R times per model (lucid, torch, lucid, ...):
+each time is then the median over the rounds, and the ratio the median of the R paired
+ratios, with their range, so that a machine whose speed drifts moves both sides alike.
 PyTorch (and timm for the SK models) are optional: without them only lucid's column is shown.
 """
 
@@ -38,6 +41,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--threads", type=int, default=2, help="BLAS / torch intra-op threads")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="alternate the lucid and torch processes this many times per model "
+                        "and pair their ratios (for a machine whose speed drifts)")
     p.add_argument("--only", choices=["kernels", "models"], default=None)
     p.add_argument("--batch", type=int, default=8, help="batch size of the 224x224 models")
     p.add_argument("--models", default=",".join(MODELS),
@@ -120,6 +126,14 @@ def lucid_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
         yield "batch_norm (train) 64ch @112", lambda: F.batch_norm(
             lx, None, None, gamma, beta, training=True).sum().backward()
         yield "relu @112", lambda: F.relu(lx).sum().backward()
+        block = lucid.nn.ConvBNReLU2d(64, 64, 1).eval()
+        ex = lucid.tensor(rng.standard_normal((8, 64, 112, 112), dtype=np.float32))
+
+        def eval_block():
+            with lucid.no_grad():
+                block(ex)
+
+        yield "conv1x1-bn-relu (eval) 64ch @112", eval_block
         return
 
     def make_batch(b):
@@ -165,6 +179,15 @@ def torch_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], ob
         yield "batch_norm (train) 64ch @112", lambda: TF.batch_norm(
             tx, None, None, gamma, beta, training=True).sum().backward()
         yield "relu @112", lambda: TF.relu(tx).sum().backward()
+        block = torch.nn.Sequential(torch.nn.Conv2d(64, 64, 1, bias=False),
+                                    torch.nn.BatchNorm2d(64), torch.nn.ReLU()).eval()
+        ex = torch.tensor(rng.standard_normal((8, 64, 112, 112), dtype=np.float32))
+
+        def eval_block():
+            with torch.no_grad():
+                block(ex)
+
+        yield "conv1x1-bn-relu (eval) 64ch @112", eval_block
         return
     import timm  # the models' column needs timm (ImportError: no torch column for models)
 
@@ -247,8 +270,9 @@ def main() -> int:
     args = parse_args()
     if args.framework:
         return run_one(args)
-    print(f"{versions()}; {args.threads} thread(s); median of {args.repeat}; "
-          "each framework in its own process")
+    print(f"{versions()}; {args.threads} thread(s); median of {args.repeat}"
+          + (f", {args.rounds} alternating rounds" if args.rounds > 1 else "")
+          + "; each framework in its own process")
     print("ratio = lucid time / torch time (lower is better; 1.00x is parity)\n")
     parts = ([] if args.only == "models" else ["kernels"])
     if args.only != "kernels":
@@ -261,17 +285,29 @@ def main() -> int:
     notes: list[str] = []
     memory: list[tuple[str, dict, dict]] = []
     for part in parts:
-        res, err = measure("lucid", part, args)
-        if err:
-            print(f"lucid run failed ({part}): {err}")
-            return 1
-        other, why = measure("torch", part, args)
+        rounds = []
+        for _ in range(max(1, args.rounds)):
+            res, err = measure("lucid", part, args)
+            if err:
+                print(f"lucid run failed ({part}): {err}")
+                return 1
+            other, why = measure("torch", part, args)
+            rounds.append((res, other))
         if why:
             notes.append(f"no PyTorch column for {part}: {why}")
         for name in dict.fromkeys(list(res["times"]) + list(res["skipped"])
                                   + list(other.get("skipped", {}))):
-            t, o = res["times"].get(name), other.get("times", {}).get(name)
-            ratio = f"{t / o:>7.2f}x" if t is not None and o is not None else f"{'-':>8}"
+            mine = [r["times"][name] for r, _ in rounds if name in r["times"]]
+            theirs = [o["times"][name] for _, o in rounds if name in o.get("times", {})]
+            t = statistics.median(mine) if mine else None
+            o = statistics.median(theirs) if theirs else None
+            ratio = f"{'-':>8}"
+            if t is not None and o is not None:
+                paired = sorted(r["times"][name] / q["times"][name] for r, q in rounds
+                                if name in r["times"] and name in q.get("times", {}))
+                ratio = f"{statistics.median(paired):>7.2f}x"
+                if len(paired) > 1:
+                    ratio += f" ({paired[0]:.2f}-{paired[-1]:.2f})"
             why_l, why_t = res["skipped"].get(name), other.get("skipped", {}).get(name)
             print(f"{name:<44} {_cell(t, why_l)} {_cell(o, why_t)} {ratio}")
             for fw, reason in (("lucid", why_l), ("torch", why_t)):
