@@ -133,6 +133,35 @@ def test_copies_bit_identical(threads):
     assert _same_bits(dst, want)
 
 
+TRANSPOSES = {  # name: (source shape, dtype, how the view is taken)
+    "pow2-rows": ((2304, 256), np.float32, lambda a: a.T),  # 1 KiB row stride: L1 aliasing
+    "many-pages": ((3000, 1000), np.float32, lambda a: a.T),  # 3000 rows on 2930 pages
+    "batched": ((6, 130, 256), np.float32, lambda a: a.transpose(0, 2, 1)),
+    "reversed": ((2304, 256), np.float64, lambda a: a.T[::-1, ::-1]),  # negative strides
+}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+@pytest.mark.parametrize("case", TRANSPOSES, ids=list(TRANSPOSES))
+def test_transposing_copies_in_bands(case, count):
+    """Copies that would thrash the cache go in bands of the last axis: same bits."""
+    shape, dtype, take = TRANSPOSES[case]
+    view = take(_awkward(np.random.default_rng(5), shape, dtype))
+    assert P._thrashes(view) and view.shape[-1] > P.TRANSPOSE_BAND  # the banded path runs
+    P.set_num_threads(count)
+    try:
+        got = P.ascontiguousarray(view)
+    finally:
+        P.set_num_threads(None)
+    assert got.flags.c_contiguous and _same_bits(got, np.ascontiguousarray(view))
+
+
+def test_plain_copy_where_bands_do_not_pay():
+    """1000 rows of 12000 bytes: NumPy's own copy is faster than bands there."""
+    a = np.zeros((1000, 3000), np.float32).T
+    assert not P._thrashes(a)
+
+
 def test_parallel_for_covers_every_index_once(threads):
     hits = np.zeros(11, np.int64)
     seen: set[str] = set()
