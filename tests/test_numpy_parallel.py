@@ -367,7 +367,8 @@ CONV_BLOCK_CASES = [  # kernel, stride, padding, dilation, groups
 
 
 @pytest.mark.parametrize("kernel,stride,padding,dilation,groups", CONV_BLOCK_CASES)
-@pytest.mark.parametrize("block_bytes", [3000, 40000], ids=["row-bands", "image-blocks"])
+@pytest.mark.parametrize("block_bytes", [600, 3000, 40000],
+                         ids=["channel-blocks", "row-bands", "image-blocks"])
 def test_conv_blocks_over_threads(small_threshold, monkeypatch, kernel, stride, padding,
                                   dilation, groups, block_bytes):
     """Convolution blocks spread over 1, 2 and 3 threads: the same bits on every thread

@@ -295,7 +295,7 @@ def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pa
         # gy with the spatially flipped kernel whose in/out channels are swapped per group.
         # That reuses the im2col + GEMM forward path and avoids the slower col2im scatter.
         wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
-        wt = xp.ascontiguousarray(wt[:, :, :, ::-1, ::-1]).reshape(c, o // groups, kh, kw)
+        wt = p.contiguous(wt[:, :, :, ::-1, ::-1]).reshape(c, o // groups, kh, kw)
         return conv2d(p, gy, wt, (1, 1), full_pad, dilation, groups)
     gx = xp.zeros(x_shape, dtype=gy.dtype)
     taps = list(_tap_slices((h, wd), (ho, wo), (kh, kw), stride, padding, dilation))
@@ -324,19 +324,31 @@ def conv2d_grad_input(p: Passes, gy: Array, w: Array, x_shape: Shape, stride: Pa
 
 def conv2d_grad_weight(p: Passes, gy: Array, x: Array, w_shape: Shape, stride: Pair,
                        padding: Pair, dilation: Pair, groups: int) -> Array:
-    """Gradient of :func:`conv2d` with respect to its weight ``w``."""
+    """Gradient of :func:`conv2d` with respect to its weight ``w``.
+
+    ``gw[g] = gy[g] @ cols[g]^T``, cut into cache blocks one of two ways. By images: each
+    block's share is summed, in block order. When the weight itself is larger than a block
+    (deep layers: many channels, few pixels), summing a weight-sized share per block and
+    transposing the sum (a strided copy as slow as the GEMM) would dominate; there the blocks
+    are input channels instead, each GEMM has the whole batch as its inner dimension and
+    writes its own columns of ``gw`` in place, with no sum and no transpose.
+    """
     n, c = x.shape[:2]
     o, cg, kh, kw = w_shape
     ho, wo = gy.shape[2:]
     xp = p.xp
     xpad = _pad(p, x, padding)
+    budget = p.block_bytes
+    if budget is not None and o * cg * kh * kw * x.itemsize > budget:
+        gw = xp.empty((groups, o // groups, cg * kh * kw), dtype=xp.result_type(gy, x))
+        _grad_weight_by_channels(p, gy, xpad, gw, (kh, kw), stride, dilation, budget)
+        return gw.reshape(w_shape)
     # For a 1x1 stride-1 convolution, the "im2col" of a single image is a free reshape, while
     # a block of several images costs a transposing copy: only group enough images to give
     # the GEMM a reasonably long inner dimension.
     pointwise = _is_pointwise(w_shape, padding) and tuple(stride) == (1, 1)
     max_images = -(-1024 // max(1, ho * wo)) if pointwise else None
-    blocks = list(_blocks(p.block_bytes, n, ho, c * kh * kw * wo * x.itemsize, True,
-                          max_images))
+    blocks = list(_blocks(budget, n, ho, c * kh * kw * wo * x.itemsize, True, max_images))
     parts: list[Array] = [None] * len(blocks)
 
     def block(k: int) -> None:
@@ -344,16 +356,43 @@ def conv2d_grad_weight(p: Passes, gy: Array, x: Array, w_shape: Shape, stride: P
         xb = xpad[imgs, :, rows.start * stride[0] :]
         cols = _im2col(p, xb, (kh, kw), stride, dilation, (rows.stop - rows.start, wo), groups)
         # gw[g] = sum over blocks of gy[g] @ cols[g]^T, computed as (cols[g] @ gy[g]^T)^T:
-        # OpenBLAS is a little faster with the long side of the small result as the rows.
+        # with few output channels, OpenBLAS is faster with the long side as the rows (and
+        # the result is small, so transposing it at the end is cheap).
         parts[k] = cols @ _to_channel_major(p, gy[imgs, :, rows], groups).transpose(0, 2, 1)
 
     p.blocks(len(blocks), block)
     # The blocks' shares are added in block order, whichever thread computed them, so the
     # result does not depend on the thread count.
-    gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=gy.dtype)  # gw transposed
-    for part in parts:
+    gw_t = parts[0]
+    for part in parts[1:]:
         gw_t += part
-    return xp.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w_shape)
+    return p.contiguous(gw_t.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _grad_weight_by_channels(p: Passes, gy: Array, xpad: Array, gw: Array, kernel: Pair,
+                             stride: Pair, dilation: Pair, budget: int) -> None:
+    """Fill ``gw`` ``(G, O/G, C/G*kh*kw)`` block by block of input channels (see above).
+
+    The blocks are equal shares of each group's channels, their number fixed by the sizes
+    alone, so the thread count never changes what a block computes.
+    """
+    groups = gw.shape[0]
+    n, c = xpad.shape[:2]
+    cg, taps = c // groups, kernel[0] * kernel[1]
+    ho, wo = gy.shape[2:]
+    gyc = _to_channel_major(p, gy, groups)  # (G, O/G, N*Ho*Wo)
+    per_channel = taps * n * ho * wo * xpad.itemsize  # im2col columns of one channel
+    count = min(cg, -(-cg * per_channel // budget))
+    bounds = [cg * k // count for k in range(count + 1)]
+    blocks = [(g, bounds[k], bounds[k + 1]) for g in range(groups) for k in range(count)]
+
+    def block(k: int) -> None:
+        g, lo, hi = blocks[k]
+        xb = xpad[:, g * cg + lo : g * cg + hi]
+        cols = _im2col(p, xb, kernel, stride, dilation, (ho, wo), 1)[0]  # (cb*kh*kw, L)
+        p.xp.matmul(gyc[g], cols.T, out=gw[g, :, lo * taps : hi * taps])
+
+    p.blocks(len(blocks), block)
 
 
 # ----------------------------------------------------------------------------------------
