@@ -104,9 +104,13 @@ def model_cases(name: str, make_model: Callable[[], object], make_batch: Callabl
 
 # ------------------------------------------------------------------ lucid cases
 def lucid_cases(args: argparse.Namespace) -> Iterator[tuple[str, Callable[[], object]]]:
+    # lucid first, as a lucid program does: it sets OpenBLAS's thread timeout before NumPy
+    # loads OpenBLAS (see lucid/__init__.py)
+    import lucid
+
+    # isort: split
     import numpy as np
 
-    import lucid
     import lucid.nn.functional as F
     from lucid import models
 

@@ -508,3 +508,40 @@ def test_model_train_step_same_bits_on_1_2_3_threads(small_threshold, monkeypatc
         assert len(other) == len(results[0])
         for a, b in zip(results[0], other):
             assert _same_bits(b, a)
+
+
+_TIMEOUT_PROBE = """
+import ctypes, json, os, sys
+import lucid  # first: it must set the timeout before NumPy loads OpenBLAS
+import numpy
+from threadpoolctl import ThreadpoolController
+read = None
+for lib in ThreadpoolController().lib_controllers:
+    if lib.internal_api == "openblas":
+        fn = getattr(ctypes.CDLL(lib.filepath), "openblas_thread_timeout", None)
+        read = None if fn is None else fn()
+print(json.dumps([os.environ.get("OPENBLAS_THREAD_TIMEOUT"), read]))
+"""
+
+
+@pytest.mark.parametrize("user_value", [None, "26"], ids=["lucid-default", "user-set"])
+def test_import_lucid_lets_openblas_threads_sleep(user_value):
+    """``import lucid`` (before NumPy) sets OpenBLAS's spin timeout to 2^4 cycles, so its idle
+    workers do not take cores from the pool; a value the user set is kept. Where NumPy uses
+    OpenBLAS, the library itself reports the value it read."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if user_value is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user_value
+    out = subprocess.run([sys.executable, "-c", _TIMEOUT_PROBE], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    env_value, read = json.loads(out.strip().splitlines()[-1])
+    want = user_value or "4"
+    assert env_value == want
+    if read is not None:  # NumPy is linked to an OpenBLAS that exports the getter
+        assert read == int(want)
