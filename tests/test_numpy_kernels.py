@@ -334,3 +334,17 @@ def test_softmax_is_stable_and_keeps_float32():
     assert_close(K.softmax(NP, x, 1).astype(np.float64), ref_softmax(x, 1), 1e-6, 1e-7)
     assert_close(K.log_softmax(NP, x, 1).astype(np.float64), np.log(ref_softmax(x, 1)),
                  1e-6, 1e-6)
+
+
+@pytest.mark.parametrize("block_bytes", [None, 30000, 64], ids=["whole", "image-blocks",
+                                                               "channel-blocks"])
+def test_conv2d_grad_weight_of_an_empty_batch_is_zero(block_bytes):
+    """No image, no contribution: a zero weight gradient of the weight's shape and dtype,
+    whichever way the work would be blocked."""
+    passes = NumPyPasses(np)
+    passes.block_bytes = block_bytes
+    x = np.zeros((0, 4, 6, 5), np.float32)
+    gy = np.zeros((0, 6, 6, 5), np.float32)
+    gw = K.conv2d_grad_weight(passes, gy, x, (6, 2, 3, 3), (1, 1), (1, 1), (1, 1), 2)
+    assert gw.shape == (6, 2, 3, 3) and gw.dtype == np.float32 and not gw.any()
+

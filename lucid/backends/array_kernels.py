@@ -337,6 +337,8 @@ def conv2d_grad_weight(p: Passes, gy: Array, x: Array, w_shape: Shape, stride: P
     o, cg, kh, kw = w_shape
     ho, wo = gy.shape[2:]
     xp = p.xp
+    if gy.size == 0:  # an empty batch (or output): no pixel contributes
+        return xp.zeros(w_shape, dtype=xp.result_type(gy, x))
     xpad = _pad(p, x, padding)
     budget = p.block_bytes
     if budget is not None and o * cg * kh * kw * x.itemsize > budget:
