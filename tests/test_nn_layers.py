@@ -490,3 +490,15 @@ def test_layer_reprs():
         "MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
     assert repr(nn.Linear(4, 2)) == "Linear(in_features=4, out_features=2, bias=True)"
     assert repr(nn.ReLU()) == "ReLU()"
+
+
+def test_eval_batch_norm_accepts_an_empty_batch():
+    """As in PyTorch, batch norm with running statistics maps an empty batch to an empty
+    batch (alone and fused with its ReLU in ConvBNReLU2d), and back-propagates through it."""
+    x = lucid.zeros(0, 4, 5, 5, requires_grad=True)
+    for module in (nn.BatchNorm2d(4).eval(), nn.ConvBNReLU2d(4, 4, 3).eval()):
+        y = module(x)
+        assert y.shape == (0, 4, 5, 5)
+        y.sum().backward()
+        assert x.grad.shape == (0, 4, 5, 5)
+        x.grad = None

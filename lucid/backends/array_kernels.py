@@ -39,6 +39,7 @@ This module imports no array library: it only uses ``p.xp``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -644,7 +645,7 @@ def batch_norm_eval(p: Passes, x: Array, scale: Array, shift: Array, relu: bool)
     """
     xp = p.xp
     n, c = x.shape[:2]
-    x3 = x.reshape(n, c, -1)
+    x3 = x.reshape(n, c, math.prod(x.shape[2:]))  # not -1: an empty batch has no size to infer
     y = xp.empty(x3.shape, dtype=xp.result_type(x, scale, shift))
     blocks = _channel_blocks(p, c, n * x3.shape[2] * x3.itemsize)
 
